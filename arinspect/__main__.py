@@ -1,0 +1,5 @@
+"""`python -m arinspect` runs the command line."""
+
+from arinspect.cli import main
+
+main()

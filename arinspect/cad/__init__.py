@@ -1,0 +1,1 @@
+"""CAD side of arinspect: the section model, the part catalog and the section generator."""
