@@ -44,8 +44,8 @@ class GeneratorConfig:
     """
 
     marker_family: str = "DICT_5X5_250"
-    marker_size_m: float = 0.15
-    marker_count: tuple[int, int] = (10, 12)
+    marker_size_m: float = 0.2
+    marker_count: tuple[int, int] = (11, 12)
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class BlockLayout:
 
 
 def _layout(rng: np.random.Generator) -> BlockLayout:
-    n_frames = int(rng.integers(2, 5))
+    n_frames = int(rng.integers(2, 4))
     frame_spacing = round(float(rng.uniform(1.8, 2.4)) / 0.05) * 0.05
     n_long = int(rng.integers(4, 7))
     long_spacing = float(rng.choice([0.6, 0.65, 0.7, 0.75, 0.8]))
@@ -212,7 +212,8 @@ def _marker_candidates(layout: BlockLayout, size_m: float) -> list[tuple[FloatAr
     """Marker poses on free steel: plate between longitudinals, and web frame faces up high."""
     candidates = []
     lift = 0.0005  # printed sheet stands proud of the steel, avoids coincident surfaces
-    for b_y in layout.bay_y:
+    for b in layout.open_bays:  # pipe runs would hide markers below them
+        b_y = layout.bay_y[b]
         for x in np.arange(0.3, layout.length_m - 0.25, 0.25):
             candidates.append((T_from_axes(X, Z, [x, b_y, lift]), "SHELL"))
     z = layout.web_height_m - size_m

@@ -43,19 +43,19 @@ def _jitter(
 def walk(section: Section, n_frames: int, rng: np.random.Generator) -> list[FloatArray]:
     """A worker walking along the block's side at head height, looking across at the structure.
 
-    The eye moves along x from one end to the other 0.6 m beside the block, 2.0 - 2.6 m
-    above the plate, looking at points 0.5 m ahead on the block's centre line, with a
+    The eye moves along x from one end to the other 0.6 m beside the block, 2.2 - 2.8 m
+    above the plate, looking at points 1.2 m ahead on the block's centre line, with a
     little head bob: viewing distances of about 2 - 4 m.
     """
     (x0, y0, _), (x1, y1, _) = section_bounds(section)
     side = rng.choice([-1.0, 1.0])
     eye_y = (y1 + 0.6) if side > 0 else (y0 - 0.6)
-    height = rng.uniform(2.0, 2.6)
-    xs = np.linspace(x0 + 0.3, x1 - 0.3, n_frames)
+    height = rng.uniform(2.5, 3.0)
+    xs = np.linspace(x0 - 1.0, x1 - 2.5, n_frames)
     poses = []
     for x in xs:
         eye = np.array([x, eye_y, height])
-        target = np.array([x + 0.5, (y0 + y1) / 2 - side * 0.2, 0.3])
+        target = np.array([x + 1.8, (y0 + y1) / 2 - side * 0.2, 0.3])
         poses.append(
             _jitter(look_at_T_cam_world(eye, target, [0.0, 0.0, 1.0]), rng, 0.02, np.deg2rad(1.0))
         )

@@ -15,7 +15,7 @@ import numpy as np
 
 from arinspect.typed import FloatArray
 
-PRIMER_RED_OXIDE = (0.10, 0.14, 0.34)
+PRIMER_RED_OXIDE = (0.07, 0.10, 0.30)
 BLASTED_STEEL = (0.26, 0.26, 0.25)
 GALVANISED = (0.42, 0.42, 0.40)
 PIPE_PAINT_GREEN = (0.18, 0.30, 0.16)
