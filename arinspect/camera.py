@@ -160,9 +160,8 @@ def load_camera(path: str | Path) -> CameraModel:
         raise DataFormatError(path, "camera file not found")
     try:
         fs = cv2.FileStorage(str(path), cv2.FILE_STORAGE_READ)
-    except cv2.error as exc:
-        first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else "parse error"
-        raise DataFormatError(path, f"not an OpenCV FileStorage file ({first_line})") from exc
+    except (cv2.error, SystemError) as exc:  # OpenCV 5 raises SystemError on some parse errors
+        raise DataFormatError(path, "not an OpenCV FileStorage YAML/XML/JSON file") from exc
     try:
         if not fs.isOpened():
             raise DataFormatError(path, "cannot be opened as OpenCV FileStorage")

@@ -142,7 +142,7 @@ def _place_frame_parts(placer: _PartPlacer, layout: BlockLayout, rng: np.random.
                 if rng.random() < 0.6:
                     x_face = fx + side * sz.WEB_FRAME_THICKNESS_M / 2
                     T = T_from_axes(side * X, Z, [x_face, bay_y[b], 0.0])
-                    placer.add(f"BKT-{frame_id}-B{b + 1}{tag}", "tripping_bracket", T, frame_id)
+                    placer.add(f"BKT-{frame_id}-B{b + 1}{tag}", "tripping_bracket", T, "SHELL")
             if rng.random() < 0.45:
                 x_axis, z_axis, x_face = _web_face(fx, int(rng.choice([-1, 1])))
                 origin = [x_face, bay_y[b], hull.LIGHTENING_HOLE_CENTRE_Z_M]
