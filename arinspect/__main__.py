@@ -2,4 +2,4 @@
 
 from arinspect.cli import main
 
-main()
+raise SystemExit(main())

@@ -85,7 +85,9 @@ def test_projection_matches_opencv_with_distortion(distorted_camera):
     rng = np.random.default_rng(3)
     pts_cam = np.column_stack([rng.uniform(-1, 1, (50, 2)), rng.uniform(1.0, 5.0, 50)])
     uv, z = distorted_camera.project(np.eye(4), pts_cam)
-    expected, _ = cv2.projectPoints(pts_cam, np.zeros(3), np.zeros(3), distorted_camera.K, distorted_camera.dist)
+    expected, _ = cv2.projectPoints(
+        pts_cam, np.zeros(3), np.zeros(3), distorted_camera.K, distorted_camera.dist
+    )
     np.testing.assert_allclose(uv, expected.reshape(-1, 2), atol=1e-9)
     np.testing.assert_allclose(z, pts_cam[:, 2])
     behind, _ = distorted_camera.project(np.eye(4), np.array([[0.0, 0.0, -1.0]]))

@@ -24,7 +24,9 @@ def test_committed_catalog_is_what_the_builder_makes(tmp_path):
     assert filecmp.cmp(tmp_path / "catalog.json", CATALOG_DIR / "catalog.json", shallow=False)
     for entry in load_catalog().classes.values():
         fresh = tmp_path / "meshes" / entry.mesh_path.name
-        assert filecmp.cmp(fresh, entry.mesh_path, shallow=False), f"{entry.name}: rebuild with `arinspect catalog build`"
+        assert filecmp.cmp(fresh, entry.mesh_path, shallow=False), (
+            f"{entry.name}: rebuild with `arinspect catalog build`"
+        )
 
 
 def test_malformed_catalog_is_refused_with_its_path(tmp_path):

@@ -45,12 +45,20 @@ def test_surface_parts_and_markers_sit_on_the_steel_they_are_mounted_on(generate
         if mesh.bounds[0][2] < -1e-6:  # inline parts (valves, flanges) sit on a pipe axis
             continue
         contact_face = mesh.vertices[np.abs(mesh.vertices[:, 2]) < 1e-6]
-        distance = _surface_distance(section, part.mounted_on, transform_points(part.T_section_part, contact_face))
+        distance = _surface_distance(
+            section, part.mounted_on, transform_points(part.T_section_part, contact_face)
+        )
         touching = np.mean(distance < 0.002)
-        assert touching > 0.25, f"{part.id}: only {touching:.0%} of its foot touches {part.mounted_on}"
+        assert touching > 0.25, (
+            f"{part.id}: only {touching:.0%} of its foot touches {part.mounted_on}"
+        )
     for marker in section.markers:
-        distance = _surface_distance(section, marker.mounted_on, marker.T_section_marker[:3, 3][None])
-        assert distance[0] < 0.002, f"marker {marker.id} is {distance[0] * 1000:.1f} mm off the steel"
+        distance = _surface_distance(
+            section, marker.mounted_on, marker.T_section_marker[:3, 3][None]
+        )
+        assert distance[0] < 0.002, (
+            f"marker {marker.id} is {distance[0] * 1000:.1f} mm off the steel"
+        )
 
 
 def test_markers_are_clear_of_parts(generated_section_dir):

@@ -29,7 +29,9 @@ def test_save_then_load_roundtrips_every_field(tmp_path, sample_section):
     reloaded = load_section(tmp_path)
     assert reloaded.to_dict() == sample_section.to_dict()
     assert reloaded.parts[3].tolerance_mm == sample_section.parts[3].tolerance_mm
-    np.testing.assert_array_equal(reloaded.markers[0].T_section_marker, sample_section.markers[0].T_section_marker)
+    np.testing.assert_array_equal(
+        reloaded.markers[0].T_section_marker, sample_section.markers[0].T_section_marker
+    )
 
 
 def test_arrays_of_a_loaded_section_are_read_only(sample_section):

@@ -53,7 +53,9 @@ def test_every_kind_of_problem_is_reported_with_its_field(section_copy):
     assert "not a rigid transform" in found["markers[2].T_section_marker"]
     assert "no structure element 'F99'" in found["parts[5].mounted_on"]
     assert "'tolerance_mm' is a required property" in found["parts[6]"]
-    assert all(p.file == section_copy / "section.json" for p in validate_section(section_copy) if p.field)
+    assert all(
+        p.file == section_copy / "section.json" for p in validate_section(section_copy) if p.field
+    )
 
 
 def test_wrong_units_and_shapes_are_schema_errors(section_copy):
