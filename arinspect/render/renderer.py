@@ -10,6 +10,7 @@ edges are anti-aliased as a real lens would.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -78,6 +79,7 @@ def render(
     T_cam_section: FloatArray,
     options: RenderOptions = RenderOptions(),
     rng: np.random.Generator | None = None,
+    stage_times_s: dict[str, float] | None = None,
 ) -> RenderResult:
     """Render the scene seen by `camera` at `T_cam_section` ((4, 4), metres).
 
@@ -87,27 +89,50 @@ def render(
         T_cam_section: Pose of the section in the camera frame.
         options: Lighting and nuisances.
         rng: Random generator for sensor noise (seeded by the caller for reproducibility).
+        stage_times_s: If given, receives the wall time of each stage in seconds
+            (``cast``, ``shade``, ``supersample``, ``nuisances``), for benchmarks.
     """
     check_shape(np.asarray(T_cam_section), (4, 4), "T_cam_section")
     rng = rng or np.random.default_rng(0)
+    clock = _StageClock(stage_times_s)
     T_section_cam = invert_T(np.asarray(T_cam_section, dtype=np.float64))
     h, w = camera.height, camera.width
     rays_cam = camera.pixel_rays_cam.reshape(-1, 3)
     eye = T_section_cam[:3, 3]
     directions = rotate_vectors(T_section_cam, rays_cam)
     hits = scene.cast(np.broadcast_to(eye, directions.shape).copy(), directions)
+    clock.lap("cast")
     radiance = _shade(scene, hits, eye, options)
+    clock.lap("shade")
     label_map = hits.label.reshape(h, w)
     refine = _pixels_to_supersample(label_map, scene)
     if options.supersample > 1 and refine.any():
         radiance[refine.reshape(-1)] = _supersampled(
             scene, camera, T_section_cam, np.flatnonzero(refine), options
         )
+    clock.lap("supersample")
     image = nuisances.tone_map(radiance.reshape(h, w, 3), options.exposure_ev)
     image = nuisances.motion_blur(image, options.motion_blur_px, options.motion_blur_angle_deg)
     image = nuisances.sensor_noise(image, options.noise_sigma, rng)
     depth = np.where(np.isfinite(hits.t), hits.t, 0.0).reshape(h, w).astype(np.float32)
-    return RenderResult(nuisances.to_uint8(image), depth, label_map.astype(np.uint16))
+    result = RenderResult(nuisances.to_uint8(image), depth, label_map.astype(np.uint16))
+    clock.lap("nuisances")
+    return result
+
+
+class _StageClock:
+    """Accumulates wall time per named stage into a caller's dict (no-op without one)."""
+
+    def __init__(self, sink: dict[str, float] | None) -> None:
+        self.sink = sink
+        self.last = time.perf_counter()
+
+    def lap(self, stage: str) -> None:
+        if self.sink is None:
+            return
+        now = time.perf_counter()
+        self.sink[stage] = self.sink.get(stage, 0.0) + now - self.last
+        self.last = now
 
 
 def _shade(scene: SectionScene, hits: Hits, eye: FloatArray, options: RenderOptions) -> FloatArray:

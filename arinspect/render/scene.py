@@ -115,9 +115,12 @@ class SectionScene:
             geometry_labels.append(label)
             n = np.tile(marker.T_section_marker[:3, 2], (2, 3, 1))
             smooth_normals.append(n)
+        # One extra geometry (label 0) with one extra face (zero normals) stands for misses,
+        # so that per-ray lookups need no masking.
         self._geometry_labels = np.asarray(geometry_labels + [0], dtype=np.int32)
         self._face_offsets = np.cumsum([0] + [len(n) for n in smooth_normals])
-        self._vertex_normals = np.concatenate(smooth_normals, axis=0)
+        smooth_normals.append(np.zeros((1, 3, 3)))
+        self._vertex_normals = np.concatenate(smooth_normals, axis=0).astype(np.float32)
 
     def _add(self, vertices: FloatArray, faces: np.ndarray) -> None:
         self._scene.add_triangles(
@@ -134,23 +137,22 @@ class SectionScene:
         rays = np.concatenate([origins, directions], axis=1).astype(np.float32)
         result = self._scene.cast_rays(o3d.core.Tensor(rays))
         t = result["t_hit"].numpy().astype(np.float64)
-        geometry = result["geometry_ids"].numpy()
-        hit = geometry != MISS
-        geometry_index = np.where(hit, geometry, len(self._geometry_labels) - 1).astype(np.int64)
-        label = self._geometry_labels[geometry_index]
-        normal = np.zeros((len(t), 3))
-        if hit.any():
-            face = self._face_offsets[geometry_index[hit]] + result["primitive_ids"].numpy()[hit]
-            uv = result["primitive_uvs"].numpy()[hit].astype(np.float64)
-            corner_normals = self._vertex_normals[face]
-            weights = np.column_stack([1.0 - uv[:, 0] - uv[:, 1], uv[:, 0], uv[:, 1]])
-            n = np.einsum("nk,nkd->nd", weights, corner_normals)
-            n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
-            facing = np.sum(n * directions[hit], axis=1) > 0
-            n[facing] *= -1.0
-            normal[hit] = n
+        hit = result["geometry_ids"].numpy() != MISS
+        geometry = np.where(hit, result["geometry_ids"].numpy(), len(self._geometry_labels) - 1)
+        face = self._face_offsets[geometry] + np.where(hit, result["primitive_ids"].numpy(), 0)
+        uv = result["primitive_uvs"].numpy()
+        corners = self._vertex_normals[face]
+        n = (
+            corners[:, 0] * (1.0 - uv[:, :1] - uv[:, 1:])
+            + corners[:, 1] * uv[:, :1]
+            + corners[:, 2] * uv[:, 1:]
+        )
+        n *= (1.0 / np.maximum(np.sqrt(np.sum(n * n, axis=1)), 1e-12))[:, None]
+        n *= np.where(np.sum(n * directions, axis=1) > 0, -1.0, 1.0).astype(np.float32)[:, None]
         point = origins + directions * np.where(hit, t, 0.0)[:, None]
-        return Hits(np.where(hit, t, np.inf), label, normal, point)
+        return Hits(
+            np.where(hit, t, np.inf), self._geometry_labels[geometry], n.astype(np.float64), point
+        )
 
     def occluded(
         self, points: FloatArray, towards: FloatArray, max_distance: float = np.inf

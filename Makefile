@@ -1,0 +1,20 @@
+# The two quick-start commands of the README, and a few helpers.
+.PHONY: demo test lint bench fixtures
+
+demo:
+	scripts/install.sh
+	.venv/bin/arinspect demo
+
+test:
+	scripts/install.sh dev
+	.venv/bin/ruff check .
+	.venv/bin/python -m pytest -q
+
+lint:
+	.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+bench:
+	.venv/bin/python benchmarks/bench_render.py
+
+fixtures:
+	PATH="$(CURDIR)/.venv/bin:$$PATH" bash tests/fixtures/regenerate.sh

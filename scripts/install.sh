@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs arinspect into ./.venv on a fresh machine: the Debian libraries Open3D needs
+# (when missing), a virtual environment, and the package with pinned dependencies.
+# Usage: scripts/install.sh [EXTRAS]   e.g. scripts/install.sh dev
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-}"
+
+missing=()
+ldconfig -p | grep -q 'libusb-1.0.so.0' || missing+=(libusb-1.0-0)
+ldconfig -p | grep -q 'libgomp.so.1' || missing+=(libgomp1)
+ldconfig -p | grep -q 'libGL.so.1' || missing+=(libgl1)
+ldconfig -p | grep -q 'libEGL.so.1' || missing+=(libegl1)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing system libraries: ${missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" > /dev/null
+fi
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --upgrade "pip>=24"
+target="."
+[ -n "$extras" ] && target=".[$extras]"
+.venv/bin/python -m pip install -q -c constraints.txt -e "$target"
