@@ -279,8 +279,9 @@ def load_section(folder: str | Path, catalog_classes: set[str] | None = None) ->
     folder = Path(folder)
     errors = [p for p in validate_section(folder, catalog_classes) if p.severity == "error"]
     if errors:
-        lines = "\n".join(f"  {p}" for p in errors)
-        raise DataFormatError(folder / SECTION_FILE, f"{len(errors)} problem(s):\n{lines}")
+        listed = "; ".join(f"{p.field or p.file.name}: {p.message}" for p in errors)
+        hint = " (details: arinspect section validate)"
+        raise DataFormatError(folder / SECTION_FILE, f"{len(errors)} problem(s): {listed}{hint}")
     return section_from_dict(read_section_json(folder), folder.resolve())
 
 

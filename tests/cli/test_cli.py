@@ -106,6 +106,20 @@ def test_bad_input_gives_one_line_error_and_exit_1(tmp_path, args, message):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+def test_render_refuses_a_broken_section_in_one_line(tmp_path):
+    import shutil
+
+    from arinspect.resources import SAMPLE_SECTION_DIR
+
+    shutil.copytree(SAMPLE_SECTION_DIR, tmp_path / "s")
+    (tmp_path / "s" / "meshes" / "structure" / "pipe.ply").unlink()
+    result = run("render", str(tmp_path / "s"), "--out", str(tmp_path / "r"))
+    assert result.returncode == 1
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "section.json: 2 problem(s): structure[8].mesh: meshes/structure/pipe.ply" in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
 def test_usage_errors_exit_2_with_the_expected_form(tmp_path):
     result = run("render", "x", "--out", str(tmp_path), "--move", "PART=1,2")
     assert result.returncode == 2
