@@ -116,7 +116,9 @@ def test_render_refuses_a_broken_section_in_one_line(tmp_path):
     result = run("render", str(tmp_path / "s"), "--out", str(tmp_path / "r"))
     assert result.returncode == 1
     assert len(result.stderr.strip().splitlines()) == 1
-    assert "section.json: 2 problem(s): structure[8].mesh: meshes/structure/pipe.ply" in result.stderr
+    assert "section.json: 2 problem(s): structure[8].mesh: meshes/structure/pipe.ply" in (
+        result.stderr
+    )
     assert not (tmp_path / "r").exists()
 
 
