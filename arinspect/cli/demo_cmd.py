@@ -7,7 +7,6 @@ moved parts), then reports what the recording shows frame by frame and where it 
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
@@ -55,6 +54,7 @@ def _pick_defects(
 def run(args: argparse.Namespace) -> int:
     """Render the demo recording and print what it holds."""
     from arinspect.cad.section import load_section
+    from arinspect.cli.progress import frame_progress
     from arinspect.recording.bop import Recording
     from arinspect.recording.synthesize import RecordingSpec, render_recording
     from arinspect.recording.visibility import frame_visibility
@@ -81,15 +81,7 @@ def run(args: argparse.Namespace) -> int:
     folder = args.out / "recording"
     start = time.perf_counter()
 
-    def progress(done: int, total: int) -> None:
-        print(
-            f"\r  rendering frame {done}/{total}",
-            end="" if done < total else "\n",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    render_recording(args.section, folder, spec, progress=progress)
+    render_recording(args.section, folder, spec, progress=frame_progress("rendering", "  "))
     elapsed = time.perf_counter() - start
     per_frame_ms = elapsed / args.frames * 1000
     print(f"  rendered {args.frames} frames in {elapsed:.1f} s ({per_frame_ms:.0f} ms/frame)")

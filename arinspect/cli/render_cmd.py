@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 
@@ -19,23 +18,20 @@ def part_move(text: str) -> tuple[str, tuple[float, float, float]]:
     return part_id, offset  # type: ignore[return-value]
 
 
-def float_triple(text: str) -> tuple[float, float, float]:
-    """Parse ``x,y,z``."""
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != 3:
-        raise argparse.ArgumentTypeError(f"expected three comma-separated numbers, got {text!r}")
-    return values  # type: ignore[return-value]
-
-
 def float_list(text: str) -> list[float]:
     """Parse ``a,b,c,...``."""
     try:
         return [float(v) for v in text.split(",")]
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from exc
+
+
+def float_triple(text: str) -> tuple[float, float, float]:
+    """Parse ``x,y,z``."""
+    values = float_list(text)
+    if len(values) != 3:
+        raise argparse.ArgumentTypeError(f"expected three comma-separated numbers, got {text!r}")
+    return values[0], values[1], values[2]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -124,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
     import numpy as np
 
     from arinspect.camera import CameraModel, default_camera, load_camera
+    from arinspect.cli.progress import frame_progress
     from arinspect.errors import ConfigError
     from arinspect.recording.synthesize import RecordingSpec, render_recording
     from arinspect.render.renderer import LIGHT_DIR_SECTION, RenderOptions
@@ -161,15 +158,7 @@ def run(args: argparse.Namespace) -> int:
         options=options,
     )
 
-    def progress(done: int, total: int) -> None:
-        print(
-            f"\rrendering frame {done}/{total}",
-            end="" if done < total else "\n",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    folder = render_recording(args.section, args.out, spec, camera, progress)
+    folder = render_recording(args.section, args.out, spec, camera, frame_progress("rendering"))
     print(
         f"recording written to {folder} ({args.frames} frames, {camera.width}x{camera.height} px)"
     )

@@ -213,26 +213,26 @@ class Recording:
 
     def depth_m(self, im_id: int) -> np.ndarray | None:
         """(H, W) float32 depth in metres (0 = no measurement), or None without depth."""
-        path = self.folder / "depth" / _frame_name(im_id)
-        if not path.is_file():
+        raw = self._single_channel("depth", im_id, "depth image")
+        if raw is None:
             return None
-        raw = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        if raw is None or raw.ndim != 2:
-            raise DataFormatError(path, "cannot be decoded as a single-channel depth image")
-        self._check_size(path, raw)
         scale = float(self._scene_camera.get(str(im_id), {}).get("depth_scale", 1.0))
         return (raw.astype(np.float32) * np.float32(scale / 1000.0)).astype(np.float32)
 
     def label_map(self, im_id: int) -> np.ndarray | None:
         """(H, W) uint16 label map of a rendered frame, or None."""
-        path = self.folder / "labels" / _frame_name(im_id)
+        return self._single_channel("labels", im_id, "label map")
+
+    def _single_channel(self, folder: str, im_id: int, what: str) -> np.ndarray | None:
+        """A 16-bit single-channel PNG of a frame, size-checked; None if the file is absent."""
+        path = self.folder / folder / _frame_name(im_id)
         if not path.is_file():
             return None
-        labels = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-        if labels is None or labels.ndim != 2:
-            raise DataFormatError(path, "cannot be decoded as a label map")
-        self._check_size(path, labels)
-        return labels
+        image = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        if image is None or image.ndim != 2:
+            raise DataFormatError(path, f"cannot be decoded as a single-channel {what}")
+        self._check_size(path, image)
+        return image
 
     @cached_property
     def _scene_gt(self) -> dict[str, Any]:
