@@ -115,6 +115,8 @@ class SectionScene:
             geometry_labels.append(label)
             n = np.tile(marker.T_section_marker[:3, 2], (2, 3, 1))
             smooth_normals.append(n)
+        self.is_marker_label = np.zeros(len(self.labels), bool)
+        self.is_marker_label[list(self.markers)] = True
         # One extra geometry (label 0) with one extra face (zero normals) stands for misses,
         # so that per-ray lookups need no masking.
         self._geometry_labels = np.asarray(geometry_labels + [0], dtype=np.int32)
@@ -147,8 +149,9 @@ class SectionScene:
             + corners[:, 1] * uv[:, :1]
             + corners[:, 2] * uv[:, 1:]
         )
-        n *= (1.0 / np.maximum(np.sqrt(np.sum(n * n, axis=1)), 1e-12))[:, None]
-        n *= np.where(np.sum(n * directions, axis=1) > 0, -1.0, 1.0).astype(np.float32)[:, None]
+        n *= (1.0 / np.maximum(np.sqrt(np.einsum("ij,ij->i", n, n)), 1e-12))[:, None]
+        facing_away = np.einsum("ij,ij->i", n, directions.astype(np.float32)) > 0
+        n *= np.where(facing_away, -1.0, 1.0).astype(np.float32)[:, None]
         point = origins + directions * np.where(hit, t, 0.0)[:, None]
         return Hits(
             np.where(hit, t, np.inf), self._geometry_labels[geometry], n.astype(np.float64), point
@@ -175,7 +178,7 @@ class SectionScene:
             marker_labels: (M,) label of each marker hit among the inputs.
             xy: (M, 2) hit position in the marker frame, metres.
         """
-        is_marker = np.isin(label, list(self.markers))
+        is_marker = self.is_marker_label[label]
         xy = np.zeros((int(is_marker.sum()), 2))
         marker_labels = label[is_marker]
         for lab in np.unique(marker_labels):

@@ -111,3 +111,17 @@ def test_removed_and_moved_parts(scene, sample_section):
     assert ys_after.mean() < ys_before.mean() - 5  # lifted 15 cm: higher in the image
     with pytest.raises(ConfigError, match="no part"):
         SectionScene(sample_section, {"NOT-A-PART"})
+
+
+def test_apriltag_sections_render_detectable_tags(tmp_path):
+    from arinspect.cad.generator import GeneratorConfig, generate_section
+
+    section = generate_section(4, tmp_path / "tags", config=GeneratorConfig(marker_family="apriltag_36h11"))
+    scene = SectionScene(section)
+    marker = section.markers[0]
+    centre, normal, up = (marker.T_section_marker[:3, k] for k in (3, 2, 1))
+    T_cam_section = look_at_T_cam_world(centre + 1.2 * normal + 0.3 * up, centre, up)
+    result = render(scene, default_camera(), T_cam_section, RenderOptions(noise_sigma=1.0))
+    detector = cv2.aruco.ArucoDetector(dictionary("apriltag_36h11"), cv2.aruco.DetectorParameters())
+    _, ids, _ = detector.detectMarkers(cv2.cvtColor(result.bgr, cv2.COLOR_BGR2GRAY))
+    assert ids is not None and marker.id in ids.ravel()
