@@ -116,7 +116,9 @@ def test_removed_and_moved_parts(scene, sample_section):
 def test_apriltag_sections_render_detectable_tags(tmp_path):
     from arinspect.cad.generator import GeneratorConfig, generate_section
 
-    section = generate_section(4, tmp_path / "tags", config=GeneratorConfig(marker_family="apriltag_36h11"))
+    section = generate_section(
+        4, tmp_path / "tags", config=GeneratorConfig(marker_family="apriltag_36h11")
+    )
     scene = SectionScene(section)
     marker = section.markers[0]
     centre, normal, up = (marker.T_section_marker[:3, k] for k in (3, 2, 1))
