@@ -112,6 +112,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     nuisance.add_argument(
         "--supersample", type=int, default=3, help="sub-rays per side on edge and marker pixels"
     )
+    nuisance.add_argument(
+        "--depth-noise",
+        type=float,
+        default=0.0,
+        help="depth noise sigma at 1 m in metres, growing with distance squared (e.g. 0.001)",
+    )
+    nuisance.add_argument(
+        "--depth-grazing-deg",
+        type=float,
+        default=90.0,
+        help="no depth where the surface is seen more obliquely than this, degrees (90 = off)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -146,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
         noise_sigma=args.noise,
         motion_blur_px=args.blur,
         supersample=args.supersample,
+        depth_noise_m=args.depth_noise,
+        depth_grazing_limit_deg=args.depth_grazing_deg,
     )
     spec = RecordingSpec(
         frames=args.frames,

@@ -53,6 +53,34 @@ def sensor_noise(image: FloatArray, sigma_levels: float, rng: np.random.Generato
     return image + rng.standard_normal(image.shape) * sigma
 
 
+def depth_sensor(
+    depth_m: np.ndarray,
+    cos_incidence: np.ndarray,
+    noise_m_at_1m: float,
+    grazing_limit_deg: float,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Make exact z-depth (metres, 0 = none) look like a depth camera's.
+
+    Args:
+        depth_m: (H, W) exact depth, metres.
+        cos_incidence: (H, W) |cos| of the angle between each pixel's ray and the surface normal.
+        noise_m_at_1m: Standard deviation of the depth noise at 1 m, metres; it grows with
+            the square of the distance, as it does for stereo and structured-light sensors.
+        grazing_limit_deg: Pixels seeing their surface more obliquely than this get no
+            depth (0), as real sensors lose them; 90 keeps all.
+        rng: Random generator.
+    """
+    result = depth_m.astype(np.float32, copy=True)
+    if noise_m_at_1m > 0.0:
+        noise = rng.standard_normal(result.shape).astype(np.float32) * np.float32(noise_m_at_1m)
+        result += noise * result**2
+    if grazing_limit_deg < 90.0:
+        result[cos_incidence < np.cos(np.deg2rad(grazing_limit_deg))] = 0.0
+    result[depth_m <= 0.0] = 0.0
+    return np.maximum(result, 0.0)
+
+
 def to_uint8(image: FloatArray) -> UInt8Image:
     """Display values in [0, 1] to a uint8 image (rounded, clipped)."""
     return np.clip(np.rint(image * 255.0), 0, 255).astype(np.uint8)

@@ -42,6 +42,10 @@ class RenderOptions:
         motion_blur_px: Length of linear motion blur in pixels; 0 = none.
         motion_blur_angle_deg: Direction of the blur in the image, degrees from +u.
         supersample: Sub-rays per side on marker and edge pixels (1 = no anti-aliasing).
+        depth_noise_m: Depth noise (standard deviation) at 1 m, metres, growing with z^2;
+            0 = exact depth.
+        depth_grazing_limit_deg: Surfaces seen more obliquely than this have no depth;
+            90 = depth everywhere.
         palette: Surface colours.
     """
 
@@ -55,6 +59,8 @@ class RenderOptions:
     motion_blur_px: float = 0.0
     motion_blur_angle_deg: float = 0.0
     supersample: int = 3
+    depth_noise_m: float = 0.0
+    depth_grazing_limit_deg: float = 90.0
     palette: Palette = field(default_factory=Palette)
 
 
@@ -115,6 +121,17 @@ def render(
     image = nuisances.motion_blur(image, options.motion_blur_px, options.motion_blur_angle_deg)
     image = nuisances.sensor_noise(image, options.noise_sigma, rng)
     depth = np.where(np.isfinite(hits.t), hits.t, 0.0).reshape(h, w).astype(np.float32)
+    if options.depth_noise_m > 0.0 or options.depth_grazing_limit_deg < 90.0:
+        cos_incidence = np.abs(_dot_rows(hits.normal, directions)) / np.sqrt(
+            _dot_rows(directions, directions)
+        )
+        depth = nuisances.depth_sensor(
+            depth,
+            cos_incidence.reshape(h, w),
+            options.depth_noise_m,
+            options.depth_grazing_limit_deg,
+            rng,
+        )
     result = RenderResult(nuisances.to_uint8(image), depth, label_map.astype(np.uint16))
     clock.lap("nuisances")
     return result

@@ -127,3 +127,20 @@ def test_apriltag_sections_render_detectable_tags(tmp_path):
     detector = cv2.aruco.ArucoDetector(dictionary("apriltag_36h11"), cv2.aruco.DetectorParameters())
     _, ids, _ = detector.detectMarkers(cv2.cvtColor(result.bgr, cv2.COLOR_BGR2GRAY))
     assert ids is not None and marker.id in ids.ravel()
+
+
+def test_depth_sensor_nuisances_add_noise_and_holes_but_keep_colour(scene, sample_section):
+    camera = default_camera().scaled(0.5)
+    T = overview_pose(sample_section)
+    exact = render(scene, camera, T, RenderOptions())
+    noisy = render(
+        scene, camera, T, RenderOptions(depth_noise_m=0.002, depth_grazing_limit_deg=75.0)
+    )
+    np.testing.assert_array_equal(noisy.bgr, exact.bgr)
+    both = (exact.depth_m > 0) & (noisy.depth_m > 0)
+    relative = (noisy.depth_m[both] - exact.depth_m[both]) / exact.depth_m[both] ** 2
+    assert np.std(relative) == pytest.approx(0.002, rel=0.1)  # sigma(z) = 2 mm * z^2
+    holes = (exact.depth_m > 0) & (noisy.depth_m == 0)
+    assert 0.001 < holes.mean() < 0.2  # grazing surfaces (plate edges, stiffener webs) drop out
+    no_holes = render(scene, camera, T, RenderOptions(depth_noise_m=0.002))
+    assert not ((exact.depth_m > 0) & (no_holes.depth_m == 0)).any()
