@@ -15,6 +15,7 @@ from typing import Any
 
 import jsonschema
 
+from arinspect.cad.mesh import load_mesh
 from arinspect.cad.section import SECTION_FILE, read_section_json
 from arinspect.errors import ArInspectError, DataFormatError
 from arinspect.geometry import rigidity_error
@@ -153,8 +154,6 @@ def _check_transform(value: Any, json_path: Path, field: str) -> list[Problem]:
 def _check_elements(
     doc: dict[str, Any], folder: Path, json_path: Path, catalog_classes: set[str]
 ) -> list[Problem]:
-    from arinspect.cad.mesh import load_mesh
-
     problems = []
     for key in ("structure", "parts"):
         for i, item in _items(doc, key):
@@ -164,11 +163,7 @@ def _check_elements(
                 )
             mesh = item.get("mesh")
             if isinstance(mesh, str) and mesh:
-                try:
-                    load_mesh(folder / mesh)
-                except ArInspectError as exc:
-                    message = exc.message if isinstance(exc, DataFormatError) else str(exc)
-                    problems.append(Problem(json_path, f"{key}[{i}].mesh", f"{mesh}: {message}"))
+                problems += _check_mesh(folder, mesh, json_path, f"{key}[{i}].mesh")
             if (
                 key == "parts"
                 and isinstance(item.get("class"), str)
@@ -181,6 +176,22 @@ def _check_elements(
                         f"unknown class {item['class']!r}; known: {_names(catalog_classes)}",
                     )
                 )
+    return problems
+
+
+def _check_mesh(folder: Path, mesh: str, json_path: Path, field: str) -> list[Problem]:
+    """Mesh paths must be relative; outside the folder is allowed but not portable; it must load."""
+    if Path(mesh).is_absolute():
+        return [Problem(json_path, field, f"{mesh}: must be a path relative to the section folder")]
+    problems = []
+    if not (folder / mesh).resolve().is_relative_to(folder.resolve()):
+        message = f"{mesh}: outside the section folder, so the folder is not self-contained"
+        problems.append(Problem(json_path, field, message, "warning"))
+    try:
+        load_mesh(folder / mesh)
+    except ArInspectError as exc:
+        message = exc.message if isinstance(exc, DataFormatError) else str(exc)
+        problems.append(Problem(json_path, field, f"{mesh}: {message}"))
     return problems
 
 

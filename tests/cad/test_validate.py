@@ -89,3 +89,21 @@ def test_too_few_control_markers_is_a_warning_not_an_error(section_copy):
     problems = validate_section(section_copy)
     assert [p.severity for p in problems] == ["warning"]
     assert "0 control marker(s)" in problems[0].message
+
+
+def test_mesh_paths_must_be_relative_and_should_stay_inside(section_copy, tmp_path):
+    outside = tmp_path / "shared_meshes"
+    outside.mkdir()
+    (outside / "plate.ply").write_bytes(
+        (section_copy / "meshes/structure/shell_plate.ply").read_bytes()
+    )
+
+    def break_it(doc):
+        doc["structure"][0]["mesh"] = str(section_copy / "meshes/structure/shell_plate.ply")
+        doc["structure"][1]["mesh"] = "../shared_meshes/plate.ply"
+
+    edit(section_copy, break_it)
+    problems = {p.field: p for p in validate_section(section_copy)}
+    assert problems["structure[0].mesh"].severity == "error"
+    assert "relative to the section folder" in problems["structure[0].mesh"].message
+    assert problems["structure[1].mesh"].severity == "warning"
