@@ -12,13 +12,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import jsonschema
 import trimesh
 
 from arinspect import __version__
 from arinspect.cad.mesh import load_mesh
 from arinspect.errors import DataFormatError
-from arinspect.resources import CATALOG_DIR, schema_path
+from arinspect.resources import CATALOG_DIR
+from arinspect.schema_check import check_document
 
 CATALOG_FILE = "catalog.json"
 
@@ -85,13 +85,7 @@ def load_catalog(folder: str | Path = CATALOG_DIR) -> Catalog:
         raise DataFormatError(
             path, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from exc
-    schema = json.loads(schema_path("catalog").read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(doc)
-    )
-    if error is not None:
-        field = ".".join(str(k) for k in error.absolute_path)
-        raise DataFormatError(path, error.message, field)
+    check_document(doc, "catalog", path)
     classes = {
         item["class"]: CatalogClass(
             name=item["class"],

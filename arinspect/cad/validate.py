@@ -6,20 +6,16 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
-
-import jsonschema
 
 from arinspect.cad.mesh import load_mesh
 from arinspect.cad.section import SECTION_FILE, read_section_json
 from arinspect.errors import ArInspectError, DataFormatError
 from arinspect.geometry import rigidity_error
-from arinspect.resources import schema_path
+from arinspect.schema_check import field_name, validator
 
 MIN_CONTROL_MARKERS = 3
 """Control markers needed to register a section (a warning below that)."""
@@ -46,19 +42,6 @@ class Problem:
         return f"{self.severity}: {where}: {self.message}"
 
 
-@cache
-def _section_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(schema_path("section").read_text(encoding="utf-8"))
-    return jsonschema.Draft202012Validator(schema)
-
-
-def _field_name(path: Any) -> str:
-    text = ""
-    for key in path:
-        text += f"[{key}]" if isinstance(key, int) else (f".{key}" if text else str(key))
-    return text
-
-
 def validate_section(folder: str | Path, catalog_classes: set[str] | None = None) -> list[Problem]:
     """Check a section folder and return every problem found (empty list: valid).
 
@@ -73,9 +56,9 @@ def validate_section(folder: str | Path, catalog_classes: set[str] | None = None
     except DataFormatError as exc:
         return [Problem(exc.path, exc.field, exc.message)]
     problems = [
-        Problem(json_path, _field_name(error.absolute_path), _short(error.message))
+        Problem(json_path, field_name(error.absolute_path), _short(error.message))
         for error in sorted(
-            _section_validator().iter_errors(doc), key=lambda e: list(e.absolute_path).__repr__()
+            validator("section").iter_errors(doc), key=lambda e: list(e.absolute_path).__repr__()
         )
     ]
     if catalog_classes is None:

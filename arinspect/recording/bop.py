@@ -31,6 +31,7 @@ import numpy as np
 from arinspect.camera import CameraModel, load_camera, save_camera
 from arinspect.errors import DataFormatError
 from arinspect.geometry import is_rigid, make_T
+from arinspect.schema_check import check_document
 from arinspect.typed import FloatArray, UInt8Image
 
 SECTION_OBJ_ID = 0
@@ -168,13 +169,12 @@ class Recording:
 
     @cached_property
     def meta(self) -> dict[str, Any]:
-        """``recording.json`` (empty for a plain BOP scene)."""
+        """``recording.json``, checked against its schema (empty for a plain BOP scene)."""
         path = self.folder / "recording.json"
         if not path.exists():
             return {}
         doc = _read_json(path)
-        if not isinstance(doc, dict):
-            raise DataFormatError(path, "top level must be a JSON object")
+        check_document(doc, "recording", path)
         return doc
 
     @cached_property

@@ -98,3 +98,16 @@ def test_fixture_copy_with_corrupt_recording_json(tmp_path, fixtures_dir):
     with pytest.raises(DataFormatError) as info:
         rec.meta  # noqa: B018
     assert info.value.path.name == "recording.json"
+
+
+def test_recording_json_is_checked_against_its_schema(tmp_path, fixtures_dir):
+    shutil.copytree(fixtures_dir / "defects", tmp_path / "rec")
+    path = tmp_path / "rec" / "recording.json"
+    doc = json.loads(path.read_text())
+    doc["parts"][2]["status"] = "stolen"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(DataFormatError) as info:
+        Recording(tmp_path / "rec").meta  # noqa: B018
+    assert info.value.field == "parts[2].status"
+    path.write_text(json.dumps({"section": "../somewhere"}))  # real recordings: no truth
+    assert Recording(tmp_path / "rec").section_folder == (tmp_path / "somewhere").resolve()
