@@ -1,0 +1,1 @@
+"""Camera pose against the section: marker detection, PnP, CAD refinement, tracking."""

@@ -1,0 +1,103 @@
+"""Detect the printed fiducials of a section in an image (OpenCV 5 ArucoDetector).
+
+One detector per marker family; AprilTag 36h11 goes through OpenCV's AprilTag
+dictionaries. Corners are returned in the distorted image, OpenCV ArUco order
+(top-left, top-right, bottom-right, bottom-left), refined to sub-pixel accuracy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from arinspect.errors import ShapeError
+from arinspect.markers import dictionary
+from arinspect.typed import FloatArray, UInt8Image
+
+CORNER_REFINEMENT = {
+    "none": cv2.aruco.CORNER_REFINE_NONE,
+    "subpix": cv2.aruco.CORNER_REFINE_SUBPIX,
+    "contour": cv2.aruco.CORNER_REFINE_CONTOUR,
+    "apriltag": cv2.aruco.CORNER_REFINE_APRILTAG,
+}
+
+
+@dataclass(frozen=True)
+class MarkerDetection:
+    """One marker seen in an image.
+
+    Attributes:
+        family: Marker family name as in the section file.
+        id: Marker id within the family.
+        corners_px: (4, 2) corner pixels in the distorted image, ArUco order.
+    """
+
+    family: str
+    id: int
+    corners_px: FloatArray
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """(family, id), as `Marker.key`."""
+        return (self.family, self.id)
+
+
+@dataclass(frozen=True)
+class MarkerDetectorConfig:
+    """ArUco detection settings.
+
+    Attributes:
+        corner_refinement: ``subpix`` (default), ``contour``, ``apriltag`` or ``none``.
+        min_marker_perimeter_rate: Smallest marker perimeter as a fraction of the image's
+            larger side (OpenCV's default is 0.03; smaller finds far markers).
+        adaptive_thresh_win_size_max: Largest adaptive-threshold window, pixels.
+    """
+
+    corner_refinement: str = "subpix"
+    min_marker_perimeter_rate: float = 0.02
+    adaptive_thresh_win_size_max: int = 33
+
+
+class MarkerDetector:
+    """Finds markers of the given families; build once, call `detect` per frame."""
+
+    def __init__(
+        self, families: Iterable[str], config: MarkerDetectorConfig = MarkerDetectorConfig()
+    ) -> None:
+        """Prepare one OpenCV detector per family.
+
+        Raises:
+            ConfigError: a family is unknown.
+        """
+        params = cv2.aruco.DetectorParameters()
+        params.cornerRefinementMethod = CORNER_REFINEMENT[config.corner_refinement]
+        params.minMarkerPerimeterRate = config.min_marker_perimeter_rate
+        params.adaptiveThreshWinSizeMax = config.adaptive_thresh_win_size_max
+        self._detectors = {
+            family: cv2.aruco.ArucoDetector(dictionary(family), params)
+            for family in sorted(set(families))
+        }
+
+    def detect(self, image: UInt8Image) -> list[MarkerDetection]:
+        """Every marker of the families in a BGR (H, W, 3) or grey (H, W) uint8 image."""
+        if image.ndim == 3:
+            grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        elif image.ndim == 2:
+            grey = image
+        else:
+            raise ShapeError("image", tuple(image.shape), "(H, W, 3) or (H, W)")
+        found = []
+        for family, detector in self._detectors.items():
+            corners, ids, _ = detector.detectMarkers(grey)
+            if ids is None:
+                continue
+            for marker_corners, marker_id in zip(corners, ids.ravel(), strict=True):
+                found.append(
+                    MarkerDetection(
+                        family, int(marker_id), np.asarray(marker_corners, np.float64).reshape(4, 2)
+                    )
+                )
+        return found
