@@ -21,8 +21,8 @@ def test_detected_corners_match_the_true_projection(fixtures_dir):
             expected, _ = recording.camera.project(
                 T_cam_section @ marker.T_section_marker, marker_corners_marker(marker.size_m)
             )
-            errors.append(np.linalg.norm(detection.corners_px - expected, axis=1).max())
-    assert len(errors) >= 8
+            errors.extend(np.linalg.norm(detection.corners_px - expected, axis=1))
+    assert len(errors) >= 4 * 8
     # Gamma makes anti-aliased edges of black squares look thinner: a real, ~0.5 px inward bias.
     assert np.median(errors) < 0.9 and max(errors) < 2.5, errors
 
