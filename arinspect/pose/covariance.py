@@ -1,0 +1,50 @@
+"""Pose uncertainty: the convention, projection Jacobians and confidence bounds.
+
+Convention: a pose covariance is 6x6 over a left perturbation ``delta = [omega, v]`` in the
+camera frame, ``T_true = exp(delta) @ T_est`` (omega in radians, v in metres). The
+translation of T_cam_section then errs by ``omega x t + v``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from arinspect.camera import CameraModel
+from arinspect.typed import FloatArray
+
+CHI2_3DOF_95 = 7.814727903251178
+"""95 % quantile of the chi-square distribution with 3 degrees of freedom."""
+
+
+def skew(v: FloatArray) -> FloatArray:
+    """(3, 3) matrix of the cross product with (3,) v."""
+    return np.array([[0.0, -v[2], v[1]], [v[2], 0.0, -v[0]], [-v[1], v[0], 0.0]])
+
+
+def projection_jacobian(camera: CameraModel, pts_cam: FloatArray) -> FloatArray:
+    """(N, 2, 6) d(u, v)/d[omega, v] of camera-frame points (pinhole part of the model)."""
+    x, y, z = pts_cam.T
+    fx, fy = camera.K[0, 0], camera.K[1, 1]
+    zeros = np.zeros_like(z)
+    d_uv_d_p = np.stack(
+        [
+            np.stack([fx / z, zeros, -fx * x / z**2], axis=1),
+            np.stack([zeros, fy / z, -fy * y / z**2], axis=1),
+        ],
+        axis=1,
+    )  # (N, 2, 3)
+    # d p / d omega = -[p]x, d p / d v = I  (p' = p + omega x p + v)
+    d_p_d_omega = -np.stack([skew(p) for p in pts_cam]) if len(pts_cam) else np.zeros((0, 3, 3))
+    return np.concatenate([d_uv_d_p @ d_p_d_omega, d_uv_d_p], axis=2)
+
+
+def translation_covariance(covariance: FloatArray, T_cam_section: FloatArray) -> FloatArray:
+    """(3, 3) covariance of the translation of T_cam_section (metres^2)."""
+    A = np.concatenate([-skew(T_cam_section[:3, 3]), np.eye(3)], axis=1)
+    return A @ covariance @ A.T
+
+
+def translation_bound95_m(covariance: FloatArray, T_cam_section: FloatArray) -> float:
+    """Radius (m) along the worst axis of the 95 % confidence ellipsoid of the translation."""
+    largest = float(np.linalg.eigvalsh(translation_covariance(covariance, T_cam_section)).max())
+    return float(np.sqrt(CHI2_3DOF_95 * max(largest, 0.0)))
