@@ -1,0 +1,322 @@
+"""Frame-to-frame tracking of T_cam_section over a recording.
+
+Each frame: predict (headset SLAM motion when the recording has it, else constant
+velocity), detect markers and solve PnP seeded with the prediction, refine against the CAD
+(ICP on depth; image edges when neither markers nor depth help), then judge the result.
+A frame is ``tracked`` when its pose is trusted (95 % translation bound within
+`TrackerConfig.max_bound95_m`), ``reinitialised`` when markers set the pose afresh (first
+frame, after a loss, or after a jump the motion cannot explain), and ``lost`` otherwise
+(no pose, or one that cannot be trusted: it is reported with its low quality).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from arinspect.cad.section import Section
+from arinspect.camera import CameraModel
+from arinspect.errors import ShapeError
+from arinspect.geometry import invert_T, pose_error, rotvec_from_rotation
+from arinspect.pose.covariance import translation_bound95_m
+from arinspect.pose.marker_detection import MarkerDetector, MarkerDetectorConfig
+from arinspect.pose.model_view import StructureModel
+from arinspect.pose.pnp import PnPConfig, PoseEstimate, estimate_pose
+from arinspect.pose.refine_depth import IcpConfig, refine_with_depth
+from arinspect.pose.refine_edges import EdgeConfig, refine_with_edges
+from arinspect.typed import FloatArray, UInt8Image
+
+STATUSES = ("tracked", "lost", "reinitialised")
+MIN_DEPTH_SIGMA_M = 0.0005
+"""Floor of the per-point depth noise used for ICP covariances, metres."""
+ICP_POSE_SIGMA_FLOOR = (0.0005, 0.001)
+"""Smallest pose uncertainty [rad, m] claimed after ICP: the built steel deviates from the
+CAD and depth sensors have biases that no number of points averages away."""
+
+
+@dataclass(frozen=True)
+class TrackerConfig:
+    """Tracking settings.
+
+    Attributes:
+        detector: Marker detection.
+        pnp: Marker PnP thresholds.
+        icp: Depth refinement.
+        edges: Image-edge refinement.
+        max_speed_m_s: Fastest plausible head motion; a larger jump is a re-initialisation.
+        max_bound95_m: Largest 95 % translation bound of a `tracked` frame, metres.
+        marker_agreement_chi2: A CAD refinement of a marker pose is rejected when it moves the
+            pose outside this chi-square bound (6 dof) of the marker pose's covariance.
+        icp_min_fitness: Share of the observed depth points the CAD must explain after ICP
+            for its covariance to be believed (a wrong convergence explains far fewer).
+        use_edges: Refine from image edges when a frame has no markers and no depth. Off by
+            default: it keeps a correct pose, but from errors of 1-4 cm it converges only
+            about half of the time and costs ~0.3 s per frame at 640x480
+            (docs/pose.md).
+        motion_sigma_headset: Per-frame pose noise [rad, m] of a prediction from the
+            headset's SLAM motion.
+        motion_sigma_constant_velocity: The same for a constant-velocity prediction.
+    """
+
+    detector: MarkerDetectorConfig = field(default_factory=MarkerDetectorConfig)
+    pnp: PnPConfig = field(default_factory=PnPConfig)
+    icp: IcpConfig = field(default_factory=IcpConfig)
+    edges: EdgeConfig = field(default_factory=EdgeConfig)
+    max_speed_m_s: float = 2.0
+    max_bound95_m: float = 0.02
+    marker_agreement_chi2: float = 16.81  # chi-square, 6 dof, 99 %
+    icp_min_fitness: float = 0.6
+    use_edges: bool = False
+    motion_sigma_headset: tuple[float, float] = (0.002, 0.005)
+    motion_sigma_constant_velocity: tuple[float, float] = (0.02, 0.03)
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """Tracking outcome of one frame.
+
+    Attributes:
+        im_id: Image id.
+        status: ``tracked``, ``lost`` or ``reinitialised``.
+        T_cam_section: (4, 4) pose, metres, or None when nothing could be estimated.
+        rms_px: Marker reprojection RMS, pixels (NaN without markers).
+        covariance: (6, 6) pose covariance (`arinspect.pose.covariance`), or None.
+        bound95_m: 95 % bound of the translation error, metres (inf without a pose).
+        quality: 1 for a perfectly known pose, 0 at or beyond `max_bound95_m`.
+        source: What set the pose: ``markers``, ``prediction`` or ``init``, plus ``+icp`` /
+            ``+edges`` when a refinement was accepted.
+        n_markers: Inlier markers.
+        stage_times_s: Wall time per stage (``detect``, ``pnp``, ``refine``), seconds.
+    """
+
+    im_id: int
+    status: str
+    T_cam_section: FloatArray | None
+    rms_px: float
+    covariance: FloatArray | None
+    bound95_m: float
+    quality: float
+    source: str
+    n_markers: int
+    stage_times_s: dict[str, float]
+
+
+class PoseTracker:
+    """Tracks one camera over the frames of a recording, in order."""
+
+    def __init__(
+        self,
+        section: Section,
+        camera: CameraModel,
+        config: TrackerConfig = TrackerConfig(),
+        T_cam_section_init: FloatArray | None = None,
+    ) -> None:
+        """Prepare detectors and the structure model.
+
+        Args:
+            section: The section being viewed.
+            camera: Intrinsics of the frames.
+            config: Settings.
+            T_cam_section_init: Approximate pose of the first frame (markerless start), metres.
+        """
+        self.section = section
+        self.camera = camera
+        self.config = config
+        self.markers = {m.key: m for m in section.markers}
+        self.detector = MarkerDetector({m.family for m in section.markers}, config.detector)
+        self.model = StructureModel(section)
+        self._init = (
+            None if T_cam_section_init is None else np.asarray(T_cam_section_init, np.float64)
+        )
+        self._history: list[
+            tuple[float | None, FloatArray]
+        ] = []  # (timestamp, pose) of good frames
+        self._last_headset: FloatArray | None = None
+        self._lost = True
+
+    def _predict(
+        self, timestamp_s: float | None, T_world_cam: FloatArray | None
+    ) -> tuple[FloatArray | None, FloatArray | None]:
+        """Predicted pose and its covariance (the last one grown by the motion noise)."""
+        if not self._history:
+            return self._init, None
+        last_t, T_last, cov_last = self._history[-1]
+        if T_world_cam is not None and self._last_headset is not None:
+            # Relative motion from the headset's SLAM: its drift cancels over one frame.
+            T_pred = invert_T(T_world_cam) @ self._last_headset @ T_last
+            sigma = self.config.motion_sigma_headset
+        else:
+            sigma = self.config.motion_sigma_constant_velocity
+            T_pred = T_last
+            if len(self._history) >= 2:
+                prev_t, T_prev, _ = self._history[-2]
+                regular = True
+                if (
+                    timestamp_s is not None
+                    and last_t is not None
+                    and prev_t is not None
+                    and last_t > prev_t
+                ):
+                    regular = abs((timestamp_s - last_t) / (last_t - prev_t) - 1.0) <= 0.25
+                if regular:  # irregular timing: constant position is the safer guess
+                    T_pred = T_last @ invert_T(T_prev) @ T_last
+        motion = np.diag([sigma[0] ** 2] * 3 + [sigma[1] ** 2] * 3)
+        return T_pred, cov_last + motion
+
+    def _max_jump_m(self, timestamp_s: float | None) -> float:
+        last_t = self._history[-1][0] if self._history else None
+        dt = (timestamp_s - last_t) if timestamp_s is not None and last_t is not None else 0.5
+        return self.config.max_speed_m_s * max(dt, 0.0) + 0.05
+
+    def process(
+        self,
+        im_id: int,
+        image: UInt8Image,
+        depth_m: np.ndarray | None = None,
+        timestamp_s: float | None = None,
+        T_world_cam: FloatArray | None = None,
+    ) -> FrameResult:
+        """Track one frame (call in frame order).
+
+        Args:
+            im_id: Image id (reported back).
+            image: (H, W, 3) BGR frame of `camera`'s size.
+            depth_m: (H, W) registered depth in metres (0 = none), if the camera has depth.
+            timestamp_s: Capture time, seconds.
+            T_world_cam: The headset's SLAM pose of this frame, if known.
+        """
+        expected = (self.camera.height, self.camera.width)
+        if image.shape[:2] != expected:
+            raise ShapeError("image", tuple(image.shape), f"({expected[0]}, {expected[1]}, 3)")
+        times: dict[str, float] = {}
+        clock = time.perf_counter()
+        prediction, predicted_cov = self._predict(timestamp_s, T_world_cam)
+        detections = self.detector.detect(image)
+        times["detect"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        estimate = estimate_pose(detections, self.markers, self.camera, self.config.pnp, prediction)
+        times["pnp"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        T, covariance, source, reinit = self._choose(
+            estimate, prediction, predicted_cov, timestamp_s
+        )
+        rms = estimate.rms_px if estimate is not None and source == "markers" else np.nan
+        if T is not None:
+            T, covariance, source = self._refine(T, covariance, source, image, depth_m, estimate)
+        times["refine"] = time.perf_counter() - clock
+        result = self._judge(im_id, T, covariance, source, rms, reinit, estimate, times)
+        self._remember(result, timestamp_s, T_world_cam)
+        return result
+
+    def _choose(
+        self,
+        estimate: PoseEstimate | None,
+        prediction: FloatArray | None,
+        predicted_cov: FloatArray | None,
+        timestamp_s: float | None,
+    ) -> tuple[FloatArray | None, FloatArray | None, str, bool]:
+        """The pose to refine: markers unless they contradict a trusted prediction."""
+        if estimate is not None:
+            jump = (
+                pose_error(estimate.T_cam_section, prediction)[0] if prediction is not None else 0.0
+            )
+            trusted_prediction = prediction is not None and not self._lost
+            if not trusted_prediction or jump <= self._max_jump_m(timestamp_s):
+                return (
+                    estimate.T_cam_section,
+                    estimate.covariance,
+                    "markers",
+                    not trusted_prediction,
+                )
+            if len(estimate.inlier_markers) >= 2:
+                return estimate.T_cam_section, estimate.covariance, "markers", True
+        if prediction is not None:
+            source = "init" if not self._history else "prediction"
+            return prediction, predicted_cov, source, False
+        return None, None, "none", False
+
+    def _refine(
+        self,
+        T: FloatArray,
+        covariance: FloatArray | None,
+        source: str,
+        image: UInt8Image,
+        depth_m: np.ndarray | None,
+        estimate: PoseEstimate | None,
+    ) -> tuple[FloatArray, FloatArray | None, str]:
+        if depth_m is not None:
+            icp = refine_with_depth(self.model, self.camera, depth_m, T, self.config.icp)
+            if icp.accepted and self._keeps_markers(icp.T_cam_section, estimate, source):
+                trusted = icp.fitness >= self.config.icp_min_fitness
+                if trusted and np.linalg.matrix_rank(icp.information) == 6:
+                    sigma2 = max(icp.rms_after_m, MIN_DEPTH_SIGMA_M) ** 2
+                    floor = np.diag(
+                        [ICP_POSE_SIGMA_FLOOR[0] ** 2] * 3 + [ICP_POSE_SIGMA_FLOOR[1] ** 2] * 3
+                    )
+                    covariance = sigma2 * np.linalg.inv(icp.information) + floor
+                return icp.T_cam_section, covariance, source + "+icp"
+            return T, covariance, source
+        if source != "markers" and self.config.use_edges:
+            edges = refine_with_edges(self.model, self.camera, image, T, self.config.edges)
+            if (
+                edges.accepted
+                and edges.inlier_ratio >= 0.3
+                and np.linalg.matrix_rank(edges.hessian) == 6
+            ):
+                covariance = self.config.edges.tukey_px**2 * np.linalg.inv(edges.hessian)
+                return edges.T_cam_section, covariance, source + "+edges"
+        return T, covariance, source
+
+    def _keeps_markers(self, T: FloatArray, estimate: PoseEstimate | None, source: str) -> bool:
+        """A refinement must stay inside the confidence region of the markers it started from."""
+        if estimate is None or source != "markers":
+            return True
+        delta_T = T @ invert_T(estimate.T_cam_section)  # left perturbation, camera frame
+        delta = np.concatenate([rotvec_from_rotation(delta_T[:3, :3]), delta_T[:3, 3]])
+        mahalanobis2 = float(delta @ np.linalg.pinv(estimate.covariance) @ delta)
+        return mahalanobis2 <= self.config.marker_agreement_chi2
+
+    def _judge(
+        self,
+        im_id: int,
+        T: FloatArray | None,
+        covariance: FloatArray | None,
+        source: str,
+        rms: float,
+        reinit: bool,
+        estimate: PoseEstimate | None,
+        times: dict[str, float],
+    ) -> FrameResult:
+        n_markers = (
+            len(estimate.inlier_markers)
+            if estimate is not None and source.startswith("markers")
+            else 0
+        )
+        if T is None or covariance is None:
+            return FrameResult(
+                im_id, "lost", T, rms, covariance, np.inf, 0.0, source, n_markers, times
+            )
+        bound = translation_bound95_m(covariance, T)
+        quality = float(np.clip(1.0 - bound / self.config.max_bound95_m, 0.0, 1.0))
+        if bound > self.config.max_bound95_m:
+            status = "lost"
+        else:
+            status = "reinitialised" if reinit else "tracked"
+        return FrameResult(
+            im_id, status, T, rms, covariance, bound, quality, source, n_markers, times
+        )
+
+    def _remember(
+        self, result: FrameResult, timestamp_s: float | None, T_world_cam: FloatArray | None
+    ) -> None:
+        if result.status == "lost":
+            self._lost = True
+            return
+        self._lost = False
+        self._history = [
+            *self._history[-1:],
+            (timestamp_s, result.T_cam_section, result.covariance),
+        ]
+        self._last_headset = T_world_cam
