@@ -31,8 +31,9 @@ class IcpConfig:
         max_points: Observed points used at most (evenly subsampled).
         tukey_m: Smallest scale of the robust Tukey kernel, metres (each stage uses at least
             half its correspondence distance, so coarse stages can still pull).
-        tight_m: Distance within which an observed point counts as explained by the model;
-            the refinement is accepted only if it explains more points (or as many, closer).
+        tight_m: Smallest distance within which an observed point counts as explained by
+            the model (the threshold grows to 3 robust sigmas of the residuals with noisy
+            depth); the refinement is accepted only if it lowers the truncated cost.
     """
 
     scale: float = 0.2
@@ -52,7 +53,7 @@ class IcpResult:
         accepted: Whether the correction was applied.
         rms_before_m: RMS distance of the explained points at the input pose, metres.
         rms_after_m: The same at the refined pose, metres.
-        fitness: Fraction of observed points explained (within `tight_m`) at the result.
+        fitness: Fraction of observed points explained (within the threshold) at the result.
         information: (6, 6) point-to-plane information (J^T J, per squared metre of
             residual) of the explained points at the result, over a left perturbation
             [omega, v] of the camera frame (`arinspect.pose.covariance`).
@@ -81,31 +82,42 @@ class _PlaneFit:
     information: FloatArray
 
 
-def _plane_fit(
+def _plane_residuals(
     source: FloatArray,
     target: o3d.geometry.PointCloud,
     tree: cKDTree,
     T_corr: FloatArray,
-    config: IcpConfig,
-) -> _PlaneFit:
-    """How well the observed points lie on the model's surfaces after T_corr (point-to-plane).
+    max_m: float,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Point-to-plane distance of each observed point after T_corr (inf when unpaired).
 
-    The cost is the mean squared distance truncated at `tight_m`, so points the model does
-    not explain (parts, clutter) cost the same whatever the pose.
+    Returns:
+        residual: (N,) metres; pts: (N, 3) moved points; normals: (N, 3) model normals (0 if
+        unpaired).
     """
     pts = transform_points(T_corr, source)
-    _, index = tree.query(pts, distance_upper_bound=config.max_correspondence_m[-1])
+    _, index = tree.query(pts, distance_upper_bound=max_m)
     found = index < len(target.points)
     residual = np.full(len(pts), np.inf)
+    normals = np.zeros_like(pts)
+    normals[found] = np.asarray(target.normals)[index[found]]
     model_pts = np.asarray(target.points)[index[found]]
-    model_normals = np.asarray(target.normals)[index[found]]
-    residual[found] = np.abs(np.einsum("ij,ij->i", pts[found] - model_pts, model_normals))
-    explained = residual < config.tight_m
-    cost = float(np.mean(np.minimum(residual, config.tight_m) ** 2))
+    residual[found] = np.abs(np.einsum("ij,ij->i", pts[found] - model_pts, normals[found]))
+    return residual, pts, normals
+
+
+def _plane_fit(
+    residual: FloatArray, pts: FloatArray, normals: FloatArray, threshold_m: float
+) -> _PlaneFit:
+    """How well the observed points lie on the model's surfaces.
+
+    The cost is the mean squared distance truncated at `threshold_m`, so points the model
+    does not explain (parts, clutter) cost the same whatever the pose.
+    """
+    explained = residual < threshold_m
+    cost = float(np.mean(np.minimum(residual, threshold_m) ** 2))
     rms = float(np.sqrt(np.mean(residual[explained] ** 2))) if explained.any() else np.nan
     # d(residual)/d[omega, v] for p -> p + omega x p + v: [(p x n), n].
-    normals = np.zeros_like(pts)
-    normals[found] = model_normals
     J = np.concatenate([np.cross(pts, normals), normals], axis=1)[explained]
     return _PlaneFit(cost, rms, float(explained.mean()), J.T @ J)
 
@@ -144,7 +156,7 @@ def refine_with_depth(
     if len(source.points) < 50 or len(target.points) < 50:
         return IcpResult(T_cam_section, False, np.nan, np.nan, 0.0, np.zeros((6, 6)))
     tree = cKDTree(np.asarray(target.points))
-    before = _plane_fit(np.asarray(source.points), target, tree, np.eye(4), config)
+    max_m = config.max_correspondence_m[-1]
     criteria = o3d.pipelines.registration.ICPConvergenceCriteria(max_iteration=config.iterations)
     T_corr = np.eye(4)
     for distance in config.max_correspondence_m:
@@ -153,7 +165,19 @@ def refine_with_depth(
         T_corr = o3d.pipelines.registration.registration_icp(
             source, target, distance, T_corr, estimation, criteria
         ).transformation
-    after = _plane_fit(np.asarray(source.points), target, tree, T_corr, config)
+    observed = np.asarray(source.points)
+    residual_after, pts_after, normals_after = _plane_residuals(
+        observed, target, tree, T_corr, max_m
+    )
+    residual_before, pts_before, normals_before = _plane_residuals(
+        observed, target, tree, np.eye(4), max_m
+    )
+    # "Explained" adapts to the sensor's noise: 3 robust sigmas of the residuals after ICP.
+    paired = residual_after[np.isfinite(residual_after)]
+    noise = 1.4826 * float(np.median(paired)) if len(paired) else max_m
+    threshold = float(np.clip(3.0 * noise, config.tight_m, max_m))
+    before = _plane_fit(residual_before, pts_before, normals_before, threshold)
+    after = _plane_fit(residual_after, pts_after, normals_after, threshold)
     # ICP maps observed points onto the model seen at the estimate: T_est = T_corr @ T_true.
     refined = invert_T(T_corr) @ T_cam_section
     accepted = after.cost < before.cost
