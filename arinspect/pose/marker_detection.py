@@ -109,15 +109,14 @@ class MarkerDetector:
         if self._lut is not None:
             grey = self._lut[grey]
         found = []
-        gradient = _gradient(grey) if self._edge_fit else None
         for family, detector in self._detectors.items():
             corners, ids, _ = detector.detectMarkers(grey)
             if ids is None:
                 continue
             for marker_corners, marker_id in zip(corners, ids.ravel(), strict=True):
-                if gradient is not None:
+                if self._edge_fit:
                     marker_corners = refine_corners_by_edges(
-                        gradient, np.asarray(marker_corners, np.float64).reshape(4, 2)
+                        grey, np.asarray(marker_corners, np.float64).reshape(4, 2)
                     )
                 found.append(
                     MarkerDetection(
@@ -139,9 +138,7 @@ EDGE_SEARCH_PX = 2.0
 EDGE_STEP_PX = 0.25
 
 
-def refine_corners_by_edges(
-    gradient: tuple[np.ndarray, np.ndarray], corners: FloatArray
-) -> FloatArray:
+def refine_corners_by_edges(grey: UInt8Image, corners: FloatArray) -> FloatArray:
     """Corners as intersections of lines fitted to the four outer edges of a marker.
 
     Along each edge (its middle 70 %), the gradient across the edge is sampled every pixel
@@ -151,62 +148,81 @@ def refine_corners_by_edges(
     ignored. A corner that would move by more than 2 px keeps its input position.
 
     Args:
-        gradient: (d/du, d/dv) of the (linearised) grey image.
+        grey: (H, W) uint8 (linearised) grey image.
         corners: (4, 2) corners in ArUco order (clockwise in the image), pixels.
 
     Returns:
         (4, 2) refined corners, pixels.
     """
-    gx, gy = gradient
-    lines = []
-    for k in range(4):
-        a, b = corners[k], corners[(k + 1) % 4]
-        length = float(np.linalg.norm(b - a))
-        if length < 6:
-            return corners
-        t = (b - a) / length
-        outward = np.array([t[1], -t[0]])
-        along = np.linspace(0.15, 0.85, max(int(length * 0.7), 4))
-        offsets = np.arange(-EDGE_SEARCH_PX, EDGE_SEARCH_PX + 1e-9, EDGE_STEP_PX)
-        base = a[None, :] + along[:, None] * (b - a)[None, :]
-        pts = base[:, None, :] + offsets[None, :, None] * outward[None, None, :]
-        map_u = pts[..., 0].astype(np.float32)
-        map_v = pts[..., 1].astype(np.float32)
-        su = cv2.remap(gx, map_u, map_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        sv = cv2.remap(gy, map_u, map_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        profile = su * outward[0] + sv * outward[1]  # > 0: brighter outside
-        best = np.argmax(profile, axis=1)
-        rows = np.arange(len(best))
-        peak = profile[rows, best]
-        left = profile[rows, np.clip(best - 1, 0, len(offsets) - 1)]
-        right = profile[rows, np.clip(best + 1, 0, len(offsets) - 1)]
-        denom = left - 2 * peak + right
-        with np.errstate(divide="ignore", invalid="ignore"):
-            shift = np.where(np.abs(denom) > 1e-9, 0.5 * (left - right) / denom, 0.0)
-        interior = (best > 0) & (best < len(offsets) - 1) & (peak > 0.25 * np.max(peak))
-        edge_pts = (
-            base + (offsets[best] + np.clip(shift, -0.5, 0.5) * EDGE_STEP_PX)[:, None] * outward
-        )
-        line = _fit_line(edge_pts[interior])
-        if line is None:
-            return corners
-        lines.append(line)
-    refined = np.array([_intersect(lines[(k - 1) % 4], lines[k]) for k in range(4)])
+    h, w = grey.shape
+    margin = int(EDGE_SEARCH_PX) + 4
+    x0, y0 = (max(int(np.floor(v)) - margin, 0) for v in corners.min(axis=0))
+    x1 = min(int(np.ceil(corners[:, 0].max())) + margin + 1, w)
+    y1 = min(int(np.ceil(corners[:, 1].max())) + margin + 1, h)
+    if x1 - x0 < 8 or y1 - y0 < 8:
+        return corners
+    gx, gy = _gradient(grey[y0:y1, x0:x1])
+    origin = np.array([x0, y0], dtype=np.float64)
+    a, b = corners, np.roll(corners, -1, axis=0)  # edge k runs from corner k to corner k+1
+    length = np.linalg.norm(b - a, axis=1)
+    if length.min() < 6:
+        return corners
+    t = (b - a) / length[:, None]
+    outward = np.stack([t[:, 1], -t[:, 0]], axis=1)  # clockwise corners: outward is on the left
+    along = np.linspace(0.15, 0.85, max(int(length.min() * 0.7), 4))
+    offsets = np.arange(-EDGE_SEARCH_PX, EDGE_SEARCH_PX + 1e-9, EDGE_STEP_PX)
+    base = a[:, None, :] + along[None, :, None] * (b - a)[:, None, :]  # (4, S, 2)
+    pts = base[:, :, None, :] + offsets[None, None, :, None] * outward[:, None, None, :] - origin
+    map_u = pts[..., 0].reshape(-1, len(offsets)).astype(np.float32)
+    map_v = pts[..., 1].reshape(-1, len(offsets)).astype(np.float32)
+    su = cv2.remap(gx, map_u, map_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    sv = cv2.remap(gy, map_u, map_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    n_out = np.repeat(outward, len(along), axis=0)  # (4 S, 2)
+    profile = su * n_out[:, :1] + sv * n_out[:, 1:]  # > 0: brighter outside
+    rows = np.arange(len(profile))
+    best = np.argmax(profile, axis=1)
+    peak = profile[rows, best]
+    left = profile[rows, np.clip(best - 1, 0, len(offsets) - 1)]
+    right = profile[rows, np.clip(best + 1, 0, len(offsets) - 1)]
+    denom = left - 2 * peak + right
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = np.where(np.abs(denom) > 1e-9, 0.5 * (left - right) / denom, 0.0)
+    step = offsets[best] + np.clip(shift, -0.5, 0.5) * EDGE_STEP_PX
+    edge_pts = base.reshape(-1, 2) + step[:, None] * n_out
+    peak = peak.reshape(4, -1)
+    usable = (best.reshape(4, -1) > 0) & (best.reshape(4, -1) < len(offsets) - 1)
+    usable &= peak > 0.25 * peak.max(axis=1, keepdims=True)
+    centre, direction = _fit_lines(edge_pts.reshape(4, -1, 2), usable)
+    if centre is None:
+        return corners
+    refined = np.array(
+        [_intersect((centre[k - 1], direction[k - 1]), (centre[k], direction[k])) for k in range(4)]
+    )
     if not np.isfinite(refined).all() or np.abs(refined - corners).max() > 2.0:
         return corners
     return refined
 
 
-def _fit_line(points: FloatArray) -> tuple[FloatArray, FloatArray] | None:
-    """(point, unit direction) of the total-least-squares line, refitted without outliers."""
+def _fit_lines(
+    points: FloatArray, usable: np.ndarray
+) -> tuple[FloatArray | None, FloatArray | None]:
+    """Total-least-squares lines through (L, S, 2) points, refitted without > 0.5 px outliers.
+
+    Returns (L, 2) centres and (L, 2) unit directions, or (None, None) if a line has fewer
+    than 3 usable points.
+    """
+    weight = usable.astype(np.float64)
     for _ in range(2):
-        if len(points) < 3:
-            return None
-        centre = points.mean(axis=0)
-        _, _, vt = np.linalg.svd(points - centre)
-        direction, normal = vt[0], vt[1]
-        distance = np.abs((points - centre) @ normal)
-        points = points[distance < 0.5]
+        total = weight.sum(axis=1)
+        if total.min() < 3:
+            return None, None
+        centre = (weight[..., None] * points).sum(axis=1) / total[:, None]
+        d = points - centre[:, None, :]
+        scatter = np.einsum("ls,lsi,lsj->lij", weight, d, d)
+        _, vectors = np.linalg.eigh(scatter)
+        direction, normal = vectors[..., 1], vectors[..., 0]
+        distance = np.abs(np.einsum("lsi,li->ls", d, normal))
+        weight = weight * (distance < 0.5)
     return centre, direction
 
 
