@@ -156,7 +156,8 @@ def test_demo_renders_tracks_and_reports(tmp_path, capsys):
     assert main(["demo", "--out", str(tmp_path / "demo"), "--frames", "3"]) == 0
     printed = capsys.readouterr().out
     assert "seeded defects: removed" in printed
-    rows = [line.split() for line in printed.splitlines() if line.strip()[:1].isdigit()]
+    table = printed[printed.index("frame  parts") :].splitlines()[1:]
+    rows = [line.split() for line in table if line.strip()[:1].isdigit()]
     assert [r[0] for r in rows] == ["0", "1", "2"]
     assert all(r[3] in {"tracked", "reinitialised", "lost"} for r in rows)
     poses = json.loads((tmp_path / "demo" / "poses.json").read_text())
