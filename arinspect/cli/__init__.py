@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
 from arinspect import __version__
-from arinspect.cli import catalog_cmd, demo_cmd, render_cmd, section_cmd
+from arinspect.cli import (
+    calibrate_cmd,
+    catalog_cmd,
+    demo_cmd,
+    render_cmd,
+    section_cmd,
+    track_cmd,
+)
 from arinspect.errors import ArInspectError
 
 log = logging.getLogger("arinspect")
@@ -31,7 +39,14 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (section_cmd, catalog_cmd, render_cmd, demo_cmd):
+    for module in (
+        section_cmd,
+        catalog_cmd,
+        render_cmd,
+        track_cmd,
+        calibrate_cmd,
+        demo_cmd,
+    ):
         module.register(subparsers)
     return parser
 
@@ -50,4 +65,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         code = 130
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as Python's docs advise.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        code = 1
     return code
