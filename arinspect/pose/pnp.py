@@ -189,8 +189,11 @@ def estimate_pose(
 
 
 def _marker_errors(camera: CameraModel, T: FloatArray, pairs) -> list[float]:
-    """Worst corner reprojection error of each marker under pose T, pixels."""
-    return [float(_reprojection_errors(camera, T, pts, uv).max()) for _, pts, uv in pairs]
+    """Worst corner reprojection error of each marker under pose T, pixels (one projection)."""
+    pts = np.concatenate([p[1] for p in pairs])
+    uv = np.concatenate([p[2] for p in pairs])
+    errors = _reprojection_errors(camera, T, pts, uv).reshape(len(pairs), 4)
+    return errors.max(axis=1).tolist()
 
 
 def _consensus(camera: CameraModel, pairs, hypotheses: list[FloatArray], config: PnPConfig):
@@ -210,7 +213,11 @@ def _consensus(camera: CameraModel, pairs, hypotheses: list[FloatArray], config:
         )
     ranked.sort(key=lambda r: (r[0], r[1]))
     best = (None, [], (0, np.inf))
+    tried: set[frozenset[int]] = set()
     for _, _, loose, T in ranked[:3]:
+        if frozenset(loose) in tried:
+            continue  # the same markers refine to the same pose
+        tried.add(frozenset(loose))
         inliers = loose
         for _ in range(2):
             if not inliers:

@@ -3,10 +3,12 @@
 Each frame: predict (headset SLAM motion when the recording has it, else constant
 velocity), detect markers and solve PnP seeded with the prediction, refine against the CAD
 (ICP on depth; image edges when neither markers nor depth help), then judge the result.
-A frame is ``tracked`` when its pose is trusted (95 % translation bound within
-`TrackerConfig.max_bound95_m`), ``reinitialised`` when markers set the pose afresh (first
-frame, after a loss, or after a jump the motion cannot explain), and ``lost`` otherwise
-(no pose, or one that cannot be trusted: it is reported with its low quality).
+A frame is ``tracked`` when it continues the track with a trusted pose (95 % translation
+bound within `TrackerConfig.max_bound95_m`); ``reinitialised`` when markers set the pose
+afresh (first frame, after a loss, after a jump the motion cannot explain) or when three
+or more markers give a pose too uncertain to be trusted (flagged by its quality, which is 0
+beyond the bound); ``lost`` otherwise (no pose, or an untrusted one from fewer markers or
+from prediction alone; such a pose is still reported, with quality 0).
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ from arinspect.pose.refine_edges import EdgeConfig, refine_with_edges
 from arinspect.typed import FloatArray, UInt8Image
 
 STATUSES = ("tracked", "lost", "reinitialised")
+MIN_MARKERS_TO_REINITIALISE = 3
+"""Markers that make a fresh pose worth reporting (as ``reinitialised``, with its quality)
+even when its 95 % bound exceeds the tracking limit; with fewer the frame is ``lost``."""
 MIN_DEPTH_SIGMA_M = 0.0005
 """Floor of the per-point depth noise used for ICP covariances, metres."""
 ICP_POSE_SIGMA_FLOOR = (0.0005, 0.001)
@@ -300,10 +305,13 @@ class PoseTracker:
             )
         bound = translation_bound95_m(covariance, T)
         quality = float(np.clip(1.0 - bound / self.config.max_bound95_m, 0.0, 1.0))
-        if bound > self.config.max_bound95_m:
-            status = "lost"
-        else:
+        trusted = bound <= self.config.max_bound95_m
+        if trusted:
             status = "reinitialised" if reinit else "tracked"
+        elif n_markers >= MIN_MARKERS_TO_REINITIALISE:
+            status = "reinitialised"  # a fresh marker pose, flagged by its low quality
+        else:
+            status = "lost"
         return FrameResult(
             im_id, status, T, rms, covariance, bound, quality, source, n_markers, times
         )
@@ -314,7 +322,7 @@ class PoseTracker:
         if result.status == "lost":
             self._lost = True
             return
-        self._lost = False
+        self._lost = result.bound95_m > self.config.max_bound95_m
         self._history = [
             *self._history[-1:],
             (timestamp_s, result.T_cam_section, result.covariance),
