@@ -15,6 +15,8 @@ lint:
 
 bench:
 	.venv/bin/python benchmarks/bench_render.py
+	.venv/bin/python benchmarks/bench_pose.py
+	.venv/bin/python benchmarks/bench_calibration.py
 
 fixtures:
 	PATH="$(CURDIR)/.venv/bin:$$PATH" bash tests/fixtures/regenerate.sh
