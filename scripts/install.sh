@@ -11,6 +11,11 @@ ldconfig -p | grep -q 'libusb-1.0.so.0' || missing+=(libusb-1.0-0)
 ldconfig -p | grep -q 'libgomp.so.1' || missing+=(libgomp1)
 ldconfig -p | grep -q 'libGL.so.1' || missing+=(libgl1)
 ldconfig -p | grep -q 'libEGL.so.1' || missing+=(libegl1)
+# The sync server's tests run against a throw-away PostgreSQL (initdb/pg_ctl of the Debian
+# package; no cluster service is used): only needed for the dev extra.
+if [[ "$extras" == *dev* ]] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null; then
+    missing+=(postgresql)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing system libraries: ${missing[*]}"
     sudo_cmd=""

@@ -21,6 +21,8 @@ from arinspect.cli import (
     demo_cmd,
     render_cmd,
     section_cmd,
+    serve_cmd,
+    token_cmd,
     track_cmd,
 )
 from arinspect.errors import ArInspectError
@@ -46,6 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
         track_cmd,
         calibrate_cmd,
         demo_cmd,
+        serve_cmd,
+        token_cmd,
     ):
         module.register(subparsers)
     return parser

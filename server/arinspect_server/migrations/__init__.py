@@ -1,0 +1,1 @@
+"""Alembic migrations of the sync server (run at start-up by `db.engine.upgrade`)."""

@@ -1,0 +1,1 @@
+"""HTTP and WebSocket routes; each handler is thin and calls one service function."""

@@ -1,0 +1,1 @@
+"""What the routes call: sections, annotations, runs, attachments, tokens (no HTTP here)."""
