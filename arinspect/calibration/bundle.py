@@ -187,9 +187,9 @@ def bundle_adjust(
         f_scale=loss[1],
         x_scale="jac",
         method="trf",
-        max_nfev=200,
-        ftol=1e-10,
-        xtol=1e-10,
+        max_nfev=1000,
+        ftol=1e-12,
+        xtol=1e-12,
     )
     log.info(
         "bundle adjustment: %d views, %d free markers, %d corners, cost %.3g -> %.3g (%s)",

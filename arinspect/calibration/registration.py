@@ -59,6 +59,9 @@ class RegistrationConfig:
         corner_refinement: Marker corner refinement of the detector; ``apriltag`` (edge
             lines fitted and intersected) measured 0.15 px against 0.25 px for
             ``subpix`` on rendered survey photos.
+        max_view_angle_deg: Observations of a marker whose face normal is farther than
+            this from the line of sight (from the initial poses) are left out: corners
+            seen that obliquely are much less accurate than the 1 px loss scale assumes.
     """
 
     min_control: int = 3
@@ -68,6 +71,7 @@ class RegistrationConfig:
     outlier_px: float = 3.0
     mean_pose_max_angle_deg: float = 10.0
     corner_refinement: str = "apriltag"
+    max_view_angle_deg: float = 70.0
 
 
 @dataclass(frozen=True)
@@ -234,13 +238,30 @@ def register_detections(
     used = set(T_section_marker) | set(control_seen)
     for key in candidates - used:
         notes[key] = "not seen together with markers of known pose"
+    marker_poses = {k: markers[k].T_section_marker for k in control_seen} | T_section_marker
     observations = [
         Observation(v, d.key, d.corners_px)
         for v, view in enumerate(detections)
         if v in T_cam_section
         for d in view
         if d.key in used
+        and view_angle_rad(T_cam_section[v], marker_poses[d.key])
+        <= np.deg2rad(config.max_view_angle_deg)
     ]
+    grazing = len([d for v in T_cam_section for d in detections[v] if d.key in used])
+    grazing -= len(observations)
+    if grazing:
+        log.info("%d observation(s) seen too obliquely left out", grazing)
+    counts = Counter(o.key for o in observations)
+    for key in [k for k in T_section_marker if counts[k] < config.min_views]:
+        notes[key] = f"seen face-on enough in {counts[key]} view(s), {config.min_views} needed"
+        del T_section_marker[key]
+    observations = [o for o in observations if o.key in T_section_marker or markers[o.key].control]
+    observed = {o.view for o in observations}
+    skipped += [
+        (v, "its markers are seen too obliquely") for v in T_cam_section if v not in observed
+    ]
+    T_cam_section = {v: T for v, T in T_cam_section.items() if v in observed}
     outliers: list[tuple[int, MarkerKey, float]] = []
     loss = (config.loss, config.loss_scale_px)
     solution = bundle_adjust(markers, observations, T_cam_section, T_section_marker, camera, loss)
@@ -353,6 +374,14 @@ def _marker_pose(
     at_origin = {marker.key: replace(marker, T_section_marker=np.eye(4))}
     estimate = estimate_pose([detection], at_origin, camera)
     return None if estimate is None else estimate.T_cam_section
+
+
+def view_angle_rad(T_cam_section: FloatArray, T_section_marker: FloatArray) -> float:
+    """Angle between a marker's face normal and the line of sight from the camera to it."""
+    eye = invert_T(T_cam_section)[:3, 3]
+    to_eye = eye - T_section_marker[:3, 3]
+    cos = float(to_eye @ T_section_marker[:3, 2]) / float(np.linalg.norm(to_eye))
+    return float(np.arccos(np.clip(cos, -1.0, 1.0)))
 
 
 def mean_pose(T_list: list[FloatArray], max_angle_rad: float) -> FloatArray:

@@ -9,13 +9,19 @@
 - `displace_markers` and `survey_view_poses`: a section whose non-control markers sit
   away from their nominal poses, and camera poses around it that see its markers from
   a given range of distances.
+- `capture_plan_poses` and `markers_seen_in_render`: survey views taken by the capture
+  plan of docs/calibration.md (every non-control marker from several directions with
+  others around it), checked on the rendered label map.
 - `plate_section`: the simplest section to register, a flat plate with a grid of markers.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -34,6 +40,11 @@ from arinspect.geometry import (
 )
 from arinspect.markers import marker_corners_marker
 from arinspect.typed import FloatArray, UInt8Image
+
+log = logging.getLogger(__name__)
+
+if TYPE_CHECKING:
+    from arinspect.render.scene import SectionScene
 
 BLACK_LEVEL = 30.0
 """Grey level of the printed black, 0-255."""
@@ -284,10 +295,12 @@ def _view_of(
 class _MarkerVisibility:
     """Which of a section's markers a camera pose shows clearly (see survey_view_poses)."""
 
-    def __init__(self, section: Section, camera: CameraModel) -> None:
+    def __init__(self, section: Section, camera: CameraModel, inner: float = 0.8) -> None:
+        """Prepare; a marker's centre must lie in the middle `inner` of the image's sides."""
         from arinspect.render.scene import SectionScene
 
         self.camera = camera
+        self.inner = inner
         self.scene = SectionScene(section)
         labels = self.scene.label_by_id()
         self.labels = np.array([labels[f"{m.family}/{m.id}"] for m in section.markers])
@@ -316,14 +329,26 @@ class _MarkerVisibility:
         size_px = camera.K[0, 0] * self.sizes * cos_view / np.maximum(z, 1e-9)
         in_image = (
             (z > 0)
-            & (np.abs(uv[:, 0] / camera.width - 0.5) < 0.4)
-            & (np.abs(uv[:, 1] / camera.height - 0.5) < 0.4)
+            & (np.abs(uv[:, 0] / camera.width - 0.5) < 0.5 * self.inner)
+            & (np.abs(uv[:, 1] / camera.height - 0.5) < 0.5 * self.inner)
         )
         rays = self.probes.reshape(-1, 3) - eye
         hits = self.scene.cast(np.tile(eye, (len(rays), 1)), rays).label
         unoccluded = np.all(hits.reshape(self.probes.shape[:2]) == self.labels[:, None], axis=1)
         facing = cos_view > np.cos(np.deg2rad(65.0))
         return facing & in_image & (size_px >= MIN_CLEAR_PX) & unoccluded
+
+    def open_from(self, eye: FloatArray) -> np.ndarray:
+        """(M,) True for each marker a camera at `eye` could frame clearly (any aim)."""
+        to_eye = eye - self.centres
+        distance = np.linalg.norm(to_eye, axis=1)
+        cos_view = np.einsum("ij,ij->i", to_eye, self.normals) / distance
+        size_px = self.camera.K[0, 0] * self.sizes * cos_view / distance
+        rays = self.probes.reshape(-1, 3) - eye
+        hits = self.scene.cast(np.tile(eye, (len(rays), 1)), rays).label
+        unoccluded = np.all(hits.reshape(self.probes.shape[:2]) == self.labels[:, None], axis=1)
+        facing = cos_view > np.cos(np.deg2rad(65.0))
+        return facing & (size_px >= MIN_CLEAR_PX) & unoccluded
 
 
 def _unit_perpendicular(normal: FloatArray, rng: np.random.Generator) -> FloatArray:
@@ -383,3 +408,218 @@ def plate_section(
     )
     save_section(section, folder)
     return section
+
+
+def capture_plan_poses(
+    section: Section,
+    camera: CameraModel,
+    distance_range_m: tuple[float, float],
+    rng: np.random.Generator,
+    views_per_marker: int = 8,
+    min_separation_deg: float = 30.0,
+    min_others: int = 2,
+    max_off_normal_deg: float = 60.0,
+    eye_height_m: tuple[float, float] = (0.3, 3.0),
+    check: Callable[[FloatArray], np.ndarray] | None = None,
+    candidates: int = 40,
+) -> list[FloatArray]:
+    """``T_cam_section`` of survey views taken by the capture plan of docs/calibration.md.
+
+    Every non-control marker gets `views_per_marker` views from directions (seen from
+    the marker) at least `min_separation_deg` apart, each showing it and at least
+    `min_others` other markers clearly (`_MarkerVisibility`). A view framed on one
+    marker counts for every other marker it shows clearly from a new direction. Of
+    `candidates` random poses per view, the one that gives the most markers a view from
+    a new direction wins, control markers in the view counting extra.
+
+    Args:
+        section: The section (its markers where they really are).
+        camera: Intrinsics and image size of the views.
+        distance_range_m: (nearest, farthest) distance from the framed marker, metres.
+        rng: Random generator.
+        views_per_marker: Views from distinct directions wanted per non-control marker.
+        min_separation_deg: Least angle between two distinct directions, degrees.
+        min_others: Fewest other markers seen clearly with the framed one.
+        max_off_normal_deg: Widest angle between a view direction and the framed
+            marker's face normal, degrees.
+        eye_height_m: (lowest, highest) camera height above the section's z = 0 (a
+            person standing in the section, on a step or a scaffold), metres.
+        check: Confirms a chosen pose, (4, 4) -> (M,) bool markers really seen (e.g.
+            `markers_seen_in_render` on its render); a pose that fails the plan's
+            conditions there is dropped and another one looked for.
+        candidates: Random poses tried per view.
+
+    Where steel around a marker leaves only a narrow cone, its directions are allowed
+    5, 10 ... degrees closer, down to half of `min_separation_deg` (logged); a marker
+    that still falls short keeps the views it got (a warning).
+    """
+    visibility = _MarkerVisibility(section, camera, inner=1.0)
+    control = np.array([m.control for m in section.markers])
+    separation_deg = np.full(len(section.markers), float(min_separation_deg))
+    directions: list[list[FloatArray]] = [[] for _ in section.markers]
+    poses: list[FloatArray] = []
+
+    def new_directions(eye: FloatArray, seen: np.ndarray) -> np.ndarray:
+        """(M,) True where a seen marker would get a view from a new direction."""
+        out = np.zeros(len(seen), bool)
+        for m in np.flatnonzero(seen):
+            d = eye - visibility.centres[m]
+            d /= np.linalg.norm(d)
+            cos_sep = np.cos(np.deg2rad(separation_deg[m]))
+            out[m] = all(float(d @ e) < cos_sep for e in directions[m])
+        return out
+
+    for target in [i for i, m in enumerate(section.markers) if not m.control]:
+        failures = rejected = 0
+        while len(directions[target]) < views_per_marker:
+            need = np.array([len(d) < views_per_marker for d in directions]) & ~control
+            best: tuple[float, FloatArray] | None = None
+            for _candidate in range(candidates):
+                eye = _eye_in_cone(
+                    section.markers[target].T_section_marker,
+                    distance_range_m,
+                    max_off_normal_deg,
+                    rng,
+                )
+                if not eye_height_m[0] <= eye[2] <= eye_height_m[1]:
+                    continue
+                framable = visibility.open_from(eye)
+                if not framable[target] or framable.sum() - 1 < min_others:
+                    continue
+                for T_cam_section in _framings(eye, target, framable, visibility.centres, rng):
+                    clear = visibility.clear(T_cam_section)
+                    if not clear[target] or clear.sum() - 1 < min_others:
+                        continue
+                    fresh = new_directions(eye, clear)
+                    if not fresh[target]:
+                        continue
+                    score = (fresh & need).sum() + 0.5 * clear[control].sum()
+                    score += clear[control].any()
+                    if best is None or score > best[0]:
+                        best = (score, T_cam_section)
+            seen = None if best is None else visibility.clear(best[1])
+            if best is not None and check is not None:
+                seen = seen & check(best[1])
+            if seen is not None and (not seen[target] or seen.sum() - 1 < min_others):
+                rejected += 1  # the check disagrees (a part in front): look again
+                if rejected <= 10 * views_per_marker:
+                    continue
+            if seen is None or not seen[target] or seen.sum() - 1 < min_others:
+                failures += 1
+                if failures > 20 and separation_deg[target] > min_separation_deg / 2:
+                    # Steel around the marker leaves a narrow cone: closer directions.
+                    separation_deg[target] -= 5.0
+                    failures = 0
+                    m = section.markers[target]
+                    log.info(
+                        "marker %s/%d: %d views %g deg apart, now looking %g deg apart",
+                        m.family,
+                        m.id,
+                        len(directions[target]),
+                        separation_deg[target] + 5.0,
+                        separation_deg[target],
+                    )
+                elif failures > 20:
+                    m = section.markers[target]
+                    log.warning(
+                        "marker %s/%d: only %d views %g deg apart with %d other markers",
+                        m.family,
+                        m.id,
+                        len(directions[target]),
+                        separation_deg[target],
+                        min_others,
+                    )
+                    break
+                continue
+            eye = invert_T(best[1])[:3, 3]
+            fresh = new_directions(eye, seen)
+            for m in np.flatnonzero(fresh):
+                d = eye - visibility.centres[m]
+                directions[m].append(d / np.linalg.norm(d))
+            poses.append(best[1])
+    return poses
+
+
+def _eye_in_cone(
+    T_section_marker: FloatArray,
+    distance_range_m: tuple[float, float],
+    max_off_normal_deg: float,
+    rng: np.random.Generator,
+) -> FloatArray:
+    """A camera centre in front of a marker, its direction uniform over a cone of the normal."""
+    centre, normal = T_section_marker[:3, 3], T_section_marker[:3, 2]
+    off = np.arccos(rng.uniform(np.cos(np.deg2rad(max_off_normal_deg)), 1.0))
+    direction = rotation_from_rotvec(_unit_perpendicular(normal, rng) * off) @ normal
+    return centre + direction * rng.uniform(*distance_range_m)
+
+
+def _framings(
+    eye: FloatArray,
+    target: int,
+    framable: np.ndarray,
+    centres: FloatArray,
+    rng: np.random.Generator,
+) -> list[FloatArray]:
+    """T_cam_section at `eye` framing the target with 1, 2, 3 ... of its nearest neighbours.
+
+    Nearest as seen from the eye; the optical axis goes through the group's middle, and
+    the camera is rolled a little, as a hand-held camera is.
+    """
+    rays = centres - eye
+    rays /= np.linalg.norm(rays, axis=1)[:, None]
+    others = [m for m in np.argsort(-(rays @ rays[target])) if framable[m] and m != target]
+    poses = []
+    for k in range(1, min(len(others), 5) + 1):
+        aim = centres[[target, *others[:k]]].mean(axis=0)
+        direction = aim - eye
+        up = np.array([0.0, 0.0, 1.0])
+        if abs(direction[2]) > 0.9 * np.linalg.norm(direction):
+            up = np.array([1.0, 0.0, 0.0])
+        roll = rotation_from_rotvec([0.0, 0.0, rng.normal(0.0, np.deg2rad(8.0))])
+        poses.append(make_T(roll, np.zeros(3)) @ look_at_T_cam_world(eye, aim, up))
+    return poses
+
+
+def markers_seen_in_render(
+    section: Section,
+    scene: SectionScene,
+    camera: CameraModel,
+    T_cam_section: FloatArray,
+    label_map: np.ndarray,
+    min_fraction: float = 0.97,
+    max_off_normal_deg: float = 65.0,
+) -> np.ndarray:
+    """(M,) True for each of the section's markers a render shows whole and clearly.
+
+    Whole: at least `min_fraction` of the pixels its black square (and a thin white rim)
+    projects onto carry its label in the render's `label_map` (nothing in front of it),
+    all of it at least 4 px inside the image. Clearly: at least `MIN_CLEAR_PX` wide,
+    foreshortened, and its face within `max_off_normal_deg` of the line of sight.
+    """
+    labels = scene.label_by_id()
+    eye = invert_T(T_cam_section)[:3, 3]
+    seen = np.zeros(len(section.markers), bool)
+    h, w = label_map.shape
+    for i, m in enumerate(section.markers):
+        to_eye = eye - m.T_section_marker[:3, 3]
+        distance = float(np.linalg.norm(to_eye))
+        cos_view = float(to_eye @ m.T_section_marker[:3, 2]) / distance
+        if cos_view < np.cos(np.deg2rad(max_off_normal_deg)):
+            continue
+        uv, z = camera.project(
+            T_cam_section @ m.T_section_marker, marker_corners_marker(1.1 * m.size_m)
+        )
+        if not (
+            np.all(z > 0)
+            and np.all(uv >= 4)
+            and np.all(uv[:, 0] < w - 5)
+            and np.all(uv[:, 1] < h - 5)
+        ):
+            continue
+        if camera.K[0, 0] * m.size_m * cos_view / float(np.min(z)) < MIN_CLEAR_PX:
+            continue
+        mask = np.zeros((h, w), np.uint8)
+        cv2.fillConvexPoly(mask, np.rint(uv).astype(np.int32), 1)
+        inside = mask.astype(bool)
+        seen[i] = np.mean(label_map[inside] == labels[f"{m.family}/{m.id}"]) >= min_fraction
+    return seen
