@@ -17,6 +17,7 @@ bench:
 	.venv/bin/python benchmarks/bench_render.py
 	.venv/bin/python benchmarks/bench_pose.py
 	.venv/bin/python benchmarks/bench_calibration.py
+	.venv/bin/python benchmarks/bench_sync.py
 
 fixtures:
 	PATH="$(CURDIR)/.venv/bin:$$PATH" bash tests/fixtures/regenerate.sh
