@@ -35,13 +35,13 @@ from arinspect.typed import FloatArray
 
 MIN_PIXEL_SIGMA = 0.15
 """Floor of the per-coordinate corner noise used for the covariance, pixels."""
-RESIDUAL_SIGMA_SCALE = 0.7
+RESIDUAL_SIGMA_SCALE = 0.6
 """Corner noise = this x the residual RMS (dof-corrected), floored at MIN_PIXEL_SIGMA.
 
 The residual RMS overstates the noise that moves the pose (it also holds blur and
-perspective errors of the corner fit); 0.7 puts 95 % of the true translation errors inside
-the 95 % region on renders with noise and blur (measured: 0.95 over 60 views at 1-4 m;
-`benchmarks/bench_pose.py` reports it on other views)."""
+perspective errors of the corner fit). Calibrated on renders with noise and blur at
+1-4 m: `benchmarks/bench_pose.py` printed that 0.56 (640x480) and 0.69 (1280x720) would
+put exactly 95 % of the true translation errors inside the 95 % region."""
 
 
 @dataclass(frozen=True)

