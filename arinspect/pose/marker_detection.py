@@ -69,7 +69,7 @@ class MarkerDetectorConfig:
     corner_refinement: str = "subpix"
     edge_fit: bool = True
     min_marker_perimeter_rate: float = 0.02
-    adaptive_thresh_win_size_max: int = 33
+    adaptive_thresh_win_size_max: int = 23
     gamma: float | None = 2.2
 
 
