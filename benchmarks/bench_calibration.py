@@ -9,7 +9,7 @@ Prints figures, asserts nothing. Two parts:
 2. Marker map of the bundled sample section whose non-control markers are displaced by
    up to 5 cm / 3 deg: `register_section` on the nominal section from survey photos
    taken by the capture plan of docs/calibration.md (`capture_plan_poses`: every
-   non-control marker from >= 8 directions >= 30 deg apart at 1-4 m, each photo showing
+   non-control marker from >= 10 directions >= 30 deg apart at 1-4 m, each photo showing
    >= 2 other markers, confirmed on the render's label map), at 640x480 and 1280x960;
    per-marker position error (mm) and orientation error (deg) against the truth, and
    how the reported 1-sigma compares.
@@ -130,7 +130,7 @@ def bench_marker_map(cameras: list[tuple[CameraModel, str]], seed: int) -> None:
     print(
         f"== marker map: section {nominal.name} ({len(nominal.markers)} markers,"
         f" {sum(m.control for m in nominal.markers)} control), markers displaced 5 cm / 3 deg;"
-        f" capture plan: {len(poses)} views 1-4 m, every non-control marker in >= 8 of them"
+        f" capture plan: {len(poses)} views 1-4 m, every non-control marker in >= 10 of them"
         f" from directions >= 30 deg apart (closer where steel leaves a narrow cone), each"
         f" with >= 2 other markers, checked on the render ({len(rendered)} renders,"
         f" {plan_s:.0f} s)"

@@ -62,6 +62,9 @@ class RegistrationConfig:
         max_view_angle_deg: Observations of a marker whose face normal is farther than
             this from the line of sight (from the initial poses) are left out: corners
             seen that obliquely are much less accurate than the 1 px loss scale assumes.
+        weighted: Weight each observation by the square root of the marker's side in
+            pixels (`arinspect.calibration.bundle`); False: all corners alike.
+        max_evaluations: Residual evaluations per bundle adjustment at most.
     """
 
     min_control: int = 3
@@ -72,6 +75,8 @@ class RegistrationConfig:
     mean_pose_max_angle_deg: float = 10.0
     corner_refinement: str = "apriltag"
     max_view_angle_deg: float = 70.0
+    weighted: bool = True
+    max_evaluations: int = 1000
 
 
 @dataclass(frozen=True)
@@ -263,8 +268,7 @@ def register_detections(
     ]
     T_cam_section = {v: T for v, T in T_cam_section.items() if v in observed}
     outliers: list[tuple[int, MarkerKey, float]] = []
-    loss = (config.loss, config.loss_scale_px)
-    solution = bundle_adjust(markers, observations, T_cam_section, T_section_marker, camera, loss)
+    solution = _adjust(markers, observations, T_cam_section, T_section_marker, camera, config)
     for _pass in range(MAX_OUTLIER_PASSES):
         rms = np.sqrt(np.mean(solution.residuals_px.reshape(-1, 4) ** 2, axis=1))
         bad = rms > config.outlier_px
@@ -277,10 +281,29 @@ def register_detections(
         observations, T_cam_section, T_section_marker = _without_outliers(
             kept, solution, markers, notes, skipped, config.min_views
         )
-        solution = bundle_adjust(
-            markers, observations, T_cam_section, T_section_marker, camera, loss
-        )
+        solution = _adjust(markers, observations, T_cam_section, T_section_marker, camera, config)
     return _result(section, names, skipped, observations, outliers, notes, solution)
+
+
+def _adjust(
+    markers: dict[MarkerKey, Marker],
+    observations: list[Observation],
+    T_cam_section: dict[int, FloatArray],
+    T_section_marker: dict[MarkerKey, FloatArray],
+    camera: CameraModel,
+    config: RegistrationConfig,
+) -> BundleSolution:
+    """`bundle_adjust` with the loss and solver settings of `config`."""
+    return bundle_adjust(
+        markers,
+        observations,
+        T_cam_section,
+        T_section_marker,
+        camera,
+        (config.loss, config.loss_scale_px),
+        weighted=config.weighted,
+        max_evaluations=config.max_evaluations,
+    )
 
 
 def _without_outliers(

@@ -415,7 +415,7 @@ def capture_plan_poses(
     camera: CameraModel,
     distance_range_m: tuple[float, float],
     rng: np.random.Generator,
-    views_per_marker: int = 8,
+    views_per_marker: int = 10,
     min_separation_deg: float = 30.0,
     min_others: int = 2,
     max_off_normal_deg: float = 60.0,

@@ -7,6 +7,7 @@ import pytest
 
 from arinspect.cad.section import load_section
 from arinspect.calibration.registration import (
+    RegistrationConfig,
     mean_pose,
     register_detections,
     register_section,
@@ -103,7 +104,10 @@ def test_outlier_corners_are_reported_and_do_not_drag_the_map(plate):
     victim = detections[2][0]
     detections[2][0] = replace(victim, corners_px=victim.corners_px + [[25.0, -10.0]])
     names = [f"v{i}" for i in range(len(poses))]
-    result = register_detections(nominal, CAMERA, names, detections)
+    # Under the robust loss the gross outlier makes the first pass crawl: capped here, it
+    # still singles the outlier out and the second pass (without it) converges.
+    config = RegistrationConfig(max_evaluations=100)
+    result = register_detections(nominal, CAMERA, names, detections, config)
     assert [(v, k) for v, k, _ in result.outliers] == [("v2", victim.key)]
     worst_mm = max(dt for dt, _ in errors_mm_deg(result, truth).values())
     assert worst_mm < 1.5
