@@ -121,6 +121,28 @@ class WriteContext:
         self.events.append(CommittedEvent(self.section.id, seq, body))
 
 
+def _record_op(ctx: WriteContext, status_code: int, response: object) -> None:
+    """Remember an applied operation and its answer, so that a replay returns the same."""
+    ctx.session.add(
+        Op(
+            op_id=ctx.op_id,
+            section_id=ctx.section.id,
+            user_name=ctx.actor.user,
+            status_code=status_code,
+            response=response,
+            created_at=ctx.now,
+        )
+    )
+
+
+def _notify(session: Session, payload: str) -> None:
+    """Queue the PostgreSQL wake-up for the stream listeners (sent on commit)."""
+    session.execute(
+        text("SELECT pg_notify(:channel, :payload)"),
+        {"channel": NOTIFY_CHANNEL, "payload": payload},
+    )
+
+
 def notify_payload(section_id: str, seq: int, instance_id: str = "") -> str:
     """The NOTIFY payload ``section<TAB>seq<TAB>instance``.
 
@@ -185,25 +207,9 @@ def apply_ops(db: Database, actor: Actor, section_id: str, ops: list[tuple[str, 
             if session.get(Op, op_id) is not None:
                 continue
             ctx = WriteContext(session, section, actor, op_id)
-            status_code, response = operation(ctx)
-            session.add(
-                Op(
-                    op_id=op_id,
-                    section_id=section_id,
-                    user_name=actor.user,
-                    status_code=status_code,
-                    response=response,
-                    created_at=ctx.now,
-                )
-            )
+            _record_op(ctx, *operation(ctx))
         if db.postgres:
-            session.execute(
-                text("SELECT pg_notify(:channel, :payload)"),
-                {
-                    "channel": NOTIFY_CHANNEL,
-                    "payload": notify_payload(section_id, section.last_seq),
-                },
-            )
+            _notify(session, notify_payload(section_id, section.last_seq))
         return section.last_seq
 
 
@@ -236,22 +242,7 @@ def run_op(
             return OpResult(done.status_code, done.response, replayed=True)
         ctx = WriteContext(session, section, actor, op_id)
         status_code, response = operation(ctx)
-        session.add(
-            Op(
-                op_id=op_id,
-                section_id=section_id,
-                user_name=actor.user,
-                status_code=status_code,
-                response=response,
-                created_at=ctx.now,
-            )  # fmt: skip
-        )
+        _record_op(ctx, status_code, response)
         if db.postgres and ctx.events:
-            session.execute(
-                text("SELECT pg_notify(:channel, :payload)"),
-                {
-                    "channel": NOTIFY_CHANNEL,
-                    "payload": notify_payload(section_id, section.last_seq, db.instance_id),
-                },
-            )
+            _notify(session, notify_payload(section_id, section.last_seq, db.instance_id))
     return OpResult(status_code, response, ctx.events)
