@@ -1,4 +1,4 @@
-"""Where the data that ships with the repository lives (catalog, sample section, schemas).
+"""Where the data that ships with the repository lives (catalog, sample section, detector, schemas).
 
 arinspect is installed in editable mode from its repository (README), so the data
 folders sit beside the package: ``models/catalog``, ``models/sections/sample``.
@@ -18,3 +18,7 @@ SAMPLE_SECTION_DIR = REPO_ROOT / "models" / "sections" / "sample"
 def schema_path(name: str) -> Path:
     """Path of a bundled JSON Schema, e.g. ``schema_path("section")``."""
     return SCHEMA_DIR / f"{name}.schema.json"
+
+
+DETECTOR_DIR = REPO_ROOT / "models" / "detector"
+DETECTOR_MODEL = DETECTOR_DIR / "part_detector.onnx"

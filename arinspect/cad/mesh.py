@@ -47,8 +47,13 @@ def corner_normals(mesh: trimesh.Trimesh, crease_angle_deg: float = 30.0) -> np.
     A corner's normal averages (area-weighted) the normals of the faces around its vertex
     that bend less than `crease_angle_deg` from its own face, so curved surfaces look round
     while plate edges stay sharp. Vertices at the same position are treated as one, and
-    the face order of `mesh` is kept.
+    the face order of `mesh` is kept. The result is kept in the mesh's own cache (dropped by
+    trimesh when the mesh changes), so shared catalog meshes are smoothed once.
     """
+    cache_key = f"arinspect_corner_normals_{crease_angle_deg}"
+    cached = mesh._cache[cache_key]  # trimesh clears it whenever the mesh changes
+    if cached is not None:
+        return cached
     faces = np.asarray(mesh.faces)
     face_normals = np.asarray(mesh.face_normals)
     weighted = face_normals * np.asarray(mesh.area_faces)[:, None]
@@ -74,4 +79,7 @@ def corner_normals(mesh: trimesh.Trimesh, crease_angle_deg: float = 30.0) -> np.
     result = np.where(
         norms > 1e-12, accumulated / np.maximum(norms, 1e-12), np.repeat(face_normals, 3, axis=0)
     )
-    return result.reshape(-1, 3, 3)
+    result = result.reshape(-1, 3, 3)
+    result.flags.writeable = False
+    mesh._cache[cache_key] = result
+    return result

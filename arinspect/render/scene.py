@@ -8,7 +8,7 @@ scene is built.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,7 +34,7 @@ class Label:
 
     Attributes:
         index: Value in the label map (0 = nothing).
-        kind: ``background``, ``structure``, ``part`` or ``marker``.
+        kind: ``background``, ``structure``, ``part``, ``clutter`` or ``marker``.
         id: Element id; for markers ``FAMILY/ID``.
         class_name: Catalog class of a part, structure kind of an element, family of a marker.
     """
@@ -70,6 +70,7 @@ class SectionScene:
         section: Section,
         removed: frozenset[str] | set[str] = frozenset(),
         T_section_part_overrides: Mapping[str, FloatArray] | None = None,
+        clutter: Sequence[trimesh.Trimesh] = (),
     ) -> None:
         """Build the scene.
 
@@ -77,6 +78,8 @@ class SectionScene:
             section: The section.
             removed: Ids of parts that are left out.
             T_section_part_overrides: Actual poses of moved parts, by id (section frame, m).
+            clutter: Extra meshes in the section frame that belong to no element (tools,
+                hoses, people's legs in synthetic training data); labelled ``clutter``.
         """
         overrides = dict(T_section_part_overrides or {})
         part_ids = {p.id for p in section.parts}
@@ -103,6 +106,12 @@ class SectionScene:
             self._add(transform_points(T, mesh.vertices), np.asarray(mesh.faces))
             geometry_labels.append(label)
             smooth_normals.append(_face_vertex_normals(mesh, T))
+        for number, mesh in enumerate(clutter):
+            label = len(self.labels)
+            self.labels.append(Label(label, "clutter", f"clutter-{number}", "clutter"))
+            self._add(np.asarray(mesh.vertices), np.asarray(mesh.faces))
+            geometry_labels.append(label)
+            smooth_normals.append(_face_vertex_normals(mesh, np.eye(4)))
         for marker in section.markers:
             label = len(self.labels)
             self.labels.append(

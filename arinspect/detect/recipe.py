@@ -1,0 +1,94 @@
+"""The bundled detector's recipe: which sections train it, which are held out, and how it is scored.
+
+Training sections use seeds 1000-1239; held-out evaluation uses seeds from 90001 on,
+which no training run ever sees (the bundled sample section is seed 2, also unseen).
+Held-out recordings are rendered by the same recorder as inspection recordings
+(walk-past and orbit, 640x480, f = 600 px, sensor noise and motion blur), so the scores
+say how the detector does on what inspection feeds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from arinspect.cad.generator import generate_section
+from arinspect.detect.boxes import part_boxes
+from arinspect.detect.evaluation import Evaluation, FrameResult, evaluate, is_scored
+from arinspect.detect.runtime import PartDetector
+from arinspect.detect.synthetic import DatasetSpec
+from arinspect.errors import DataFormatError
+from arinspect.recording.bop import Recording
+from arinspect.recording.synthesize import RecordingSpec, render_recording
+from arinspect.render.renderer import RenderOptions
+from arinspect.render.scene import Label
+
+TRAIN_SPEC = DatasetSpec(section_seeds=tuple(range(1000, 1240)), frames_per_section=25, seed=0)
+HELD_OUT_SECTION_SEEDS = (90001, 90002, 90003, 90004)
+HELD_OUT_FRAMES = 16
+HELD_OUT_OPTIONS = RenderOptions(noise_sigma=3.0, motion_blur_px=3.0)
+
+
+def render_held_out(
+    work_dir: str | Path, seeds: Sequence[int] = HELD_OUT_SECTION_SEEDS
+) -> list[Path]:
+    """Generate the held-out sections and render a walk-past and an orbit of each (cached).
+
+    Returns:
+        The recording folders.
+    """
+    work_dir = Path(work_dir)
+    recordings = []
+    for seed in seeds:
+        section_dir = work_dir / f"section-{seed}"
+        if not (section_dir / "section.json").is_file():
+            generate_section(seed, section_dir)
+        for trajectory in ("walk", "orbit"):
+            out = work_dir / f"rec-{seed}-{trajectory}"
+            if not (out / "recording.json").is_file():
+                spec = RecordingSpec(
+                    frames=HELD_OUT_FRAMES,
+                    seed=seed,
+                    trajectory=trajectory,
+                    options=HELD_OUT_OPTIONS,
+                )
+                render_recording(section_dir, out, spec)
+            recordings.append(out)
+    return recordings
+
+
+def recording_labels(recording: Recording) -> list[Label]:
+    """The label table stored in a synthetic recording's ``recording.json``."""
+    try:
+        return [
+            Label(int(e["index"]), e["kind"], e["id"], e["class"]) for e in recording.meta["labels"]
+        ]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DataFormatError(
+            recording.folder, f"recording.json has no usable labels ({exc})"
+        ) from exc
+
+
+def evaluate_on_recordings(
+    detector: PartDetector,
+    recordings: Sequence[str | Path],
+    progress: Callable[[int, int], None] | None = None,
+    stage_times_s: dict[str, float] | None = None,
+) -> Evaluation:
+    """Run `detector` on every frame of recordings with label maps and score it."""
+    frames = []
+    opened = [Recording(path) for path in recordings]
+    total = sum(len(r.frame_ids) for r in opened)
+    for recording in opened:
+        labels = recording_labels(recording)
+        for im_id in recording.frame_ids:
+            label_map = recording.label_map(im_id)
+            if label_map is None:
+                raise DataFormatError(recording.folder, f"frame {im_id} has no label map")
+            truth = part_boxes(label_map, labels)
+            height = label_map.shape[0]
+            detections = detector.detect(recording.bgr(im_id), stage_times_s)
+            frames.append(FrameResult(detections, truth, [is_scored(b, height) for b in truth]))
+            if progress:
+                progress(len(frames), total)
+    return evaluate(frames, detector.classes)
