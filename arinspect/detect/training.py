@@ -64,7 +64,7 @@ class TrainConfig:
         threads: PyTorch intra-op threads.
     """
 
-    epochs: int = 8
+    epochs: int = 6
     batch_size: int = 16
     crop_hw: tuple[int, int] = (256, 320)
     scale_range: tuple[float, float] = (0.6, 1.5)

@@ -1,0 +1,186 @@
+"""What one frame says about each part it should show: seen or not, where, and depth support.
+
+A frame's look at a part is *good* when enough of the part is in view, large enough for
+the detector, and the pose is trustworthy; only good looks can argue that a part is
+missing. Depth, where the frame has it, is compared on the part's expected pixels with
+the part's expected depth: pixels at the part's depth support "present"; pixels seen
+*behind* where the part's surface should be say "the steel behind it is seen through"
+(absent); holes are no evidence at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from arinspect.camera import CameraModel
+from arinspect.inspection.expected import ExpectedPart, ExpectedView
+from arinspect.inspection.matching import Match
+from arinspect.typed import FloatArray
+
+
+@dataclass(frozen=True)
+class LookCriteria:
+    """When a frame's look at a part counts.
+
+    Attributes:
+        min_visible_ratio: Share of the part in view for a good look.
+        min_height_px: Projected height for a good look (640x480 frame; scaled with the
+            frame height). The detector is scored on parts at least 20 px tall.
+        min_pose_quality: Pose quality (`FrameResult.quality`) for a good look.
+        min_offset_ratio: Share in view for a match to be used to measure an offset (a
+            partly hidden part's box centre is biased).
+        depth_noise_m: Depth noise (one sigma) at 1 m, growing with z^2.
+    """
+
+    min_visible_ratio: float = 0.5
+    min_height_px: float = 24.0
+    min_pose_quality: float = 0.2
+    min_offset_ratio: float = 0.7
+    depth_noise_m: float = 0.003
+
+
+@dataclass(frozen=True)
+class PartLook:
+    """One frame's evidence about one part.
+
+    Attributes:
+        im_id: Frame.
+        good: Whether the look can argue presence or absence.
+        visible_ratio: Share of the part in view.
+        height_px: Projected height, pixels.
+        pose_quality: Quality of the frame's pose.
+        detection: Index of the matched detection in the frame, or None.
+        score: Score of the matched detection (0 without one).
+        shift_px: (2,) detection centre minus projected centre, pixels (None without one).
+        jacobian: (2, 3) pixel motion of the part's centre per metre of section-frame
+            translation (None without a match usable for offsets).
+        depth_present: Share of valid depth pixels at the part's expected depth (None
+            without depth or valid pixels).
+        depth_through: Share of valid depth pixels seen behind the part's surface.
+    """
+
+    im_id: int
+    good: bool
+    visible_ratio: float
+    height_px: float
+    pose_quality: float
+    detection: int | None
+    score: float
+    shift_px: tuple[float, float] | None
+    jacobian: FloatArray | None
+    depth_present: float | None
+    depth_through: float | None
+
+    @property
+    def weight(self) -> float:
+        """How much this look is worth for choosing the best frame of a part."""
+        return self.visible_ratio * min(self.height_px / 100.0, 1.0) * self.pose_quality
+
+
+def centre_jacobian(
+    camera: CameraModel, T_cam_section: FloatArray, point_section: FloatArray
+) -> FloatArray:
+    """(2, 3) d(pixel) / d(section-frame translation of the point), pinhole approximation."""
+    p = T_cam_section[:3, :3] @ point_section + T_cam_section[:3, 3]
+    x, y, z = p
+    fx, fy = camera.K[0, 0], camera.K[1, 1]
+    d_pixel_d_cam = np.array([[fx / z, 0.0, -fx * x / z**2], [0.0, fy / z, -fy * y / z**2]])
+    return d_pixel_d_cam @ T_cam_section[:3, :3]
+
+
+def depth_evidence(
+    view: ExpectedView,
+    label_index: int,
+    observed_depth_m: np.ndarray,
+    noise_at_1m: float,
+) -> tuple[float | None, float | None]:
+    """Shares of the part's telling depth pixels that see it, and that see through it.
+
+    A pixel tells only where the part's surface and the steel behind it are far enough
+    apart (3 noise sigmas plus 5 mm): a collar plate lying flat on its web frame cannot be
+    told from the bare web by depth. Observed depth is sampled at the full-resolution pixel
+    nearest each reduced-resolution pixel. Returns (None, None) with fewer than 5 telling
+    pixels with valid depth.
+    """
+    rows, cols = np.nonzero(view.label_map == label_index)
+    if rows.size == 0:
+        return None, None
+    h, w = observed_depth_m.shape
+    full_rows = np.clip(np.round((rows + 0.5) / view.scale - 0.5).astype(int), 0, h - 1)
+    full_cols = np.clip(np.round((cols + 0.5) / view.scale - 0.5).astype(int), 0, w - 1)
+    observed = observed_depth_m[full_rows, full_cols]
+    part = view.depth_m[rows, cols].astype(np.float64)
+    behind = view.depth_behind_m[rows, cols].astype(np.float64)
+    behind = np.where(behind > 0, behind, np.inf)  # nothing behind: open space
+    margin = 3.0 * noise_at_1m * part**2 + 0.005
+    telling = (observed > 0) & (behind - part > 2.0 * margin)
+    if telling.sum() < 5:
+        return None, None
+    near_part = np.abs(observed[telling] - part[telling]) <= margin[telling]
+    beyond = observed[telling] > part[telling] + margin[telling]
+    return float(np.mean(near_part)), float(np.mean(beyond))
+
+
+def frame_looks(
+    im_id: int,
+    view: ExpectedView,
+    label_of_part: dict[str, int],
+    matches: list[Match],
+    scores: list[float],
+    camera: CameraModel,
+    T_cam_section: FloatArray,
+    pose_quality: float,
+    observed_depth_m: np.ndarray | None,
+    criteria: LookCriteria = LookCriteria(),
+) -> dict[str, PartLook]:
+    """Evidence of one frame about every part of its expected view."""
+    by_part = {m.part_id: m for m in matches}
+    height_scale = camera.height / 480.0
+    looks = {}
+    for part_id, part in view.parts.items():
+        match = by_part.get(part_id)
+        good = (
+            part.visible_ratio >= criteria.min_visible_ratio
+            and part.height_px >= criteria.min_height_px * height_scale
+            and pose_quality >= criteria.min_pose_quality
+        )
+        jacobian = None
+        if match is not None and part.visible_ratio >= criteria.min_offset_ratio and good:
+            jacobian = centre_jacobian(camera, T_cam_section, part.centre_section)
+        present, through = (None, None)
+        if observed_depth_m is not None:
+            present, through = depth_evidence(
+                view, label_of_part[part_id], observed_depth_m, criteria.depth_noise_m
+            )
+        looks[part_id] = _look(
+            im_id, part, good, pose_quality, match, scores, jacobian, present, through
+        )
+    return looks
+
+
+def _look(
+    im_id: int,
+    part: ExpectedPart,
+    good: bool,
+    pose_quality: float,
+    match: Match | None,
+    scores: list[float],
+    jacobian: FloatArray | None,
+    present: float | None,
+    through: float | None,
+) -> PartLook:
+    return PartLook(
+        im_id=im_id,
+        good=good,
+        visible_ratio=part.visible_ratio,
+        height_px=part.height_px,
+        pose_quality=pose_quality,
+        detection=None if match is None else match.detection,
+        score=0.0 if match is None else scores[match.detection],
+        shift_px=None if match is None else match.shift_px,
+        jacobian=jacobian,
+        depth_present=present,
+        depth_through=through,
+    )

@@ -1,0 +1,175 @@
+"""What the camera should see of every part at a given pose: the expected view.
+
+The nominal CAD (every part where the drawing puts it) is ray cast at reduced resolution
+(a quarter of the frame size by default: enough to decide visibility, a few milliseconds).
+For each part this gives its visible pixels, occlusion by structure and other parts
+included; a cast of the parts alone gives its unoccluded silhouette, and one of the
+section without parts the depth seen through a missing part. ``visible_ratio`` says
+how much of a part is in view (a part hidden behind a web frame has a small ratio and
+is never called missing). The part's box is the projection of its mesh (sub-pixel,
+unoccluded), which is what a detection of the whole part is compared with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from arinspect.camera import CameraModel
+from arinspect.geometry import invert_T, rotate_vectors, transform_points
+from arinspect.render.scene import SectionScene
+from arinspect.typed import FloatArray
+
+
+@dataclass(frozen=True)
+class ExpectedPart:
+    """One part as the camera should see it (pixel figures at full frame resolution).
+
+    Attributes:
+        part_id: Part id.
+        class_name: Catalog class.
+        visible_px: Visible pixel count (occlusion included).
+        silhouette_px: Pixel count of the part alone (no occluders), inside the frame.
+        in_frame: Share of the projected box that lies inside the frame.
+        box_xyxy_px: Box of the projected mesh, unoccluded and not clipped to the frame.
+        centre_section: (3,) centre of the part's mesh bounds, section frame, metres.
+        depth_m: z-depth of that centre in the camera, metres.
+    """
+
+    part_id: str
+    class_name: str
+    visible_px: float
+    silhouette_px: float
+    in_frame: float
+    box_xyxy_px: tuple[float, float, float, float]
+    centre_section: FloatArray
+    depth_m: float
+
+    @property
+    def visible_ratio(self) -> float:
+        """Share of the whole part that is in view (0 = hidden or out of frame, 1 = all)."""
+        return min(self.visible_px / max(self.silhouette_px, 1.0), 1.0) * self.in_frame
+
+    @property
+    def height_px(self) -> float:
+        """Height of the projected box in pixels."""
+        return self.box_xyxy_px[3] - self.box_xyxy_px[1]
+
+
+@dataclass(frozen=True)
+class ExpectedView:
+    """The expected view of one frame.
+
+    Attributes:
+        parts: Parts with at least one visible pixel, by id.
+        label_map: (h, w) label per pixel of the reduced-resolution cast.
+        depth_m: (h, w) expected z-depth of the cast, metres (0 where nothing is hit).
+        depth_behind_m: (h, w) z-depth of the section without its parts: what a camera
+            sees through the place of a missing part (0 where nothing is hit).
+        points_section: (h, w, 3) hit points, section frame, metres (NaN where nothing).
+        scale: Reduced over full resolution (e.g. 0.5).
+    """
+
+    parts: dict[str, ExpectedPart]
+    label_map: np.ndarray
+    depth_m: np.ndarray
+    depth_behind_m: np.ndarray
+    points_section: FloatArray
+    scale: float
+
+    def point_at(self, u: float, v: float) -> FloatArray | None:
+        """Section-frame surface point seen at full-resolution pixel (u, v), or None."""
+        h, w = self.label_map.shape
+        col = int(np.clip(round((u + 0.5) * self.scale - 0.5), 0, w - 1))
+        row = int(np.clip(round((v + 0.5) * self.scale - 0.5), 0, h - 1))
+        point = self.points_section[row, col]
+        return None if not np.isfinite(point).all() else point
+
+
+class ExpectedViewer:
+    """Computes expected views of one section for one camera.
+
+    Args:
+        scene: Ray-casting scene of the nominal section.
+        camera: Full-resolution camera of the frames.
+        scale: Resolution of the visibility casts relative to the frames.
+    """
+
+    def __init__(self, scene: SectionScene, camera: CameraModel, scale: float = 0.25) -> None:
+        self.scene = scene
+        self.camera = camera
+        self.scale = scale
+        self.small = camera.scaled(scale)
+        self._rays = self.small.pixel_rays_cam.reshape(-1, 3)
+        section = scene.section
+        self._parts_only = SectionScene(replace(section, structure=(), markers=()))
+        self._without_parts = SectionScene(replace(section, parts=()))
+        self._part_labels = [lab for lab in scene.labels if lab.kind == "part"]
+        self._alone_index = self._parts_only.label_by_id()
+        self._hulls: dict[str, FloatArray] = {}
+        self._centres: dict[str, FloatArray] = {}
+        for part in section.parts:
+            mesh = section.mesh(part)
+            self._hulls[part.id] = transform_points(
+                part.T_section_part, np.asarray(mesh.convex_hull.vertices)
+            )
+            self._centres[part.id] = transform_points(
+                part.T_section_part, np.asarray(mesh.bounds).mean(axis=0, keepdims=True)
+            )[0]
+
+    def view(self, T_cam_section: FloatArray) -> ExpectedView:
+        """The expected view at pose `T_cam_section` ((4, 4), metres)."""
+        h, w = self.small.height, self.small.width
+        T_section_cam = invert_T(T_cam_section)
+        eye = T_section_cam[:3, 3]
+        directions = rotate_vectors(T_section_cam, self._rays)
+        origins = np.broadcast_to(eye, directions.shape).copy()
+        hits = self.scene.cast(origins, directions)
+        alone = self._parts_only.cast(origins, directions).label
+        behind = self._without_parts.cast(origins, directions).t
+        label_map = hits.label.reshape(h, w)
+        depth = np.where(np.isfinite(hits.t), hits.t, 0.0).reshape(h, w)
+        depth_behind = np.where(np.isfinite(behind), behind, 0.0).reshape(h, w)
+        points = np.where(np.isfinite(hits.t)[:, None], hits.point, np.nan).reshape(h, w, 3)
+        counts = np.bincount(hits.label, minlength=len(self.scene.labels))
+        alone_counts = np.bincount(alone, minlength=len(self._parts_only.labels))
+        area = 1.0 / self.scale**2
+        parts = {}
+        for lab in self._part_labels:
+            if counts[lab.index] == 0:
+                continue
+            box, in_frame, depth_m = self._projected_box(lab.id, T_cam_section)
+            parts[lab.id] = ExpectedPart(
+                lab.id,
+                lab.class_name,
+                float(counts[lab.index]) * area,
+                float(alone_counts[self._alone_index[lab.id]]) * area,
+                in_frame,
+                box,
+                self._centres[lab.id],
+                depth_m,
+            )
+        return ExpectedView(
+            parts,
+            label_map,
+            depth.astype(np.float32),
+            depth_behind.astype(np.float32),
+            points,
+            self.scale,
+        )
+
+    def _projected_box(
+        self, part_id: str, T_cam_section: FloatArray
+    ) -> tuple[tuple[float, float, float, float], float, float]:
+        """Projected box of the part's hull (pixel edges), its share inside the frame, depth."""
+        uv, z = self.camera.project(T_cam_section, self._hulls[part_id])
+        centre_z = float(transform_points(T_cam_section, self._centres[part_id][None])[0, 2])
+        if not (z > 0.05).all():
+            return (0.0, 0.0, 0.0, 0.0), 0.0, centre_z
+        x0, y0 = uv.min(axis=0) + 0.5
+        x1, y1 = uv.max(axis=0) + 0.5
+        inside_w = max(min(x1, self.camera.width) - max(x0, 0.0), 0.0)
+        inside_h = max(min(y1, self.camera.height) - max(y0, 0.0), 0.0)
+        in_frame = inside_w * inside_h / max((x1 - x0) * (y1 - y0), 1e-9)
+        return (float(x0), float(y0), float(x1), float(y1)), float(in_frame), centre_z

@@ -1,0 +1,272 @@
+"""Deciding each part's status from all the looks of a recording.
+
+- ``missing``: good looks at the part (enough in view, large enough, good pose) where
+  the detector did not find it at its place, and depth (where there is depth) does not see
+  it either. Looks of one pass are correlated, so at most `FusionConfig.independent_looks`
+  of them count.
+- ``present`` / ``misplaced``: the part was detected near its place. Its 3-D offset in the
+  section frame is fused by least squares from the per-frame shifts of the detection
+  against the projected part (each frame constrains two directions; different viewing
+  directions constrain all three), with a prior that keeps it on its mounting surface
+  (surface parts) or on its pipe axis (inline parts). It is ``misplaced`` when the offset
+  exceeds the part's tolerance by more than `offset_sigmas` standard deviations and is at
+  least `min_offset_m`: what the detector's box noise allows to be told apart.
+- ``not_verified``: never seen well enough, or the evidence disagrees; never ``missing``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from arinspect.cad.section import Part
+from arinspect.inspection.evidence import PartLook
+from arinspect.typed import FloatArray
+
+STATUSES = ("present", "missing", "misplaced", "not_verified")
+
+
+@dataclass(frozen=True)
+class FusionConfig:
+    """Decision thresholds.
+
+    Attributes:
+        min_good_looks: Good looks needed to call a part missing.
+        missing_rate: Largest detection rate over good looks that still means "missing".
+        present_rate: Smallest detection rate over good looks that means "there".
+        detector_recall: Probability the detector finds a present part in a good look
+            (held-out renders), for the confidence of "missing".
+        independent_looks: At most this many looks count as independent evidence.
+        depth_present_min: Share of depth pixels at the part's depth that says "there".
+        pixel_sigma: Smallest noise of a detection's box centre, pixels (the fit's residual
+            scatter is used when larger).
+        pose_sigma_m: Floor of the offset uncertainty from the pose and the steel, metres.
+        mount_sigma_m: Prior on motion off the mounting surface / pipe axis, metres.
+        offset_sigmas: Standard deviations beyond the tolerance for ``misplaced``.
+        min_offset_m: Smallest offset reported as ``misplaced``, metres.
+    """
+
+    min_good_looks: int = 2
+    missing_rate: float = 0.2
+    present_rate: float = 0.4
+    detector_recall: float = 0.85
+    independent_looks: int = 8
+    depth_present_min: float = 0.5
+    pixel_sigma: float = 1.5
+    pose_sigma_m: float = 0.003
+    mount_sigma_m: float = 0.01
+    offset_sigmas: float = 2.5
+    min_offset_m: float = 0.02
+
+
+@dataclass(frozen=True)
+class PartFinding:
+    """The decision about one part.
+
+    Attributes:
+        part_id: Part id.
+        class_name: Catalog class.
+        status: One of `STATUSES`.
+        offset_m: (3,) fused offset from the drawing, section frame, metres (None when it
+            could not be measured).
+        offset_sigma_m: Standard deviation of the offset's length, metres.
+        confidence: Confidence in the status, 0-1.
+        frames_seen: Frames whose expected view shows the part.
+        good_looks: Frames that looked at it well.
+        detected_looks: Good looks in which the detector found it at its place.
+        best_frame: Frame that shows it best (None if never in view).
+        reason: Why, in words (for the report).
+    """
+
+    part_id: str
+    class_name: str
+    status: str
+    offset_m: FloatArray | None
+    offset_sigma_m: float
+    confidence: float
+    frames_seen: int
+    good_looks: int
+    detected_looks: int
+    best_frame: int | None
+    reason: str
+
+    @property
+    def offset_mm(self) -> float | None:
+        """Length of the offset, millimetres."""
+        return None if self.offset_m is None else float(np.linalg.norm(self.offset_m) * 1000.0)
+
+
+def mount_prior(part: Part, mount: str, sigma_m: float) -> FloatArray:
+    """(3, 3) information matrix keeping an offset on the mounting surface or pipe axis."""
+    R = part.T_section_part[:3, :3]
+    if mount == "inline":
+        axis = R[:, 0]
+        return (np.eye(3) - np.outer(axis, axis)) / sigma_m**2
+    normal = R[:, 2]
+    return np.outer(normal, normal) / sigma_m**2
+
+
+def fuse_offset(
+    looks: Sequence[PartLook], prior: FloatArray, config: FusionConfig
+) -> tuple[FloatArray, FloatArray] | None:
+    """Least-squares 3-D offset (section frame, m) and its covariance, or None without data."""
+    usable = [look for look in looks if look.jacobian is not None and look.shift_px is not None]
+    if not usable:
+        return None
+    J = np.concatenate([look.jacobian for look in usable])  # (2n, 3)
+    shifts = np.concatenate([np.asarray(look.shift_px) for look in usable])
+    information = J.T @ J + prior * config.pixel_sigma**2
+    offset = np.linalg.solve(information, J.T @ shifts)
+    residual = shifts - J @ offset
+    dof = max(len(shifts) - 3, 1)
+    sigma_px = max(float(np.sqrt(residual @ residual / dof)), config.pixel_sigma)
+    covariance = np.linalg.inv(J.T @ J / sigma_px**2 + prior)
+    correlation = max(len(usable) / config.independent_looks, 1.0)
+    covariance = covariance * correlation + np.eye(3) * config.pose_sigma_m**2
+    return offset, covariance
+
+
+def decide(
+    part: Part,
+    mount: str,
+    looks: Sequence[PartLook],
+    config: FusionConfig = FusionConfig(),
+) -> PartFinding:
+    """The status of `part` from its looks over the recording."""
+    good = [look for look in looks if look.good]
+    detected = [look for look in good if look.detection is not None]
+    best = _best_frame(looks, prefer_detected=bool(detected))
+    base = {
+        "part_id": part.id,
+        "class_name": part.class_name,
+        "frames_seen": len(looks),
+        "good_looks": len(good),
+        "detected_looks": len(detected),
+        "best_frame": best,
+    }
+    depth = [look.depth_present for look in good if look.depth_present is not None]
+    depth_says_there = bool(depth) and float(np.median(depth)) >= config.depth_present_min
+    if len(good) < config.min_good_looks:
+        if not looks:
+            return PartFinding(
+                **base,
+                status="not_verified",
+                offset_m=None,
+                offset_sigma_m=math.nan,
+                confidence=0.0,
+                reason="never in view",
+            )
+        biggest = max(look.height_px for look in looks)
+        most = max(look.visible_ratio for look in looks)
+        return PartFinding(
+            **base,
+            status="not_verified",
+            offset_m=None,
+            offset_sigma_m=math.nan,
+            confidence=0.0,
+            reason=f"not seen well enough ({len(good)} good look(s); at best {most:.0%} in view,"
+            f" {biggest:.0f} px tall)",
+        )
+    rate = len(detected) / len(good)
+    independent = min(len(good), config.independent_looks)
+    if rate <= config.missing_rate:
+        if depth_says_there:
+            return PartFinding(
+                **base,
+                status="not_verified",
+                offset_m=None,
+                offset_sigma_m=math.nan,
+                confidence=0.0,
+                reason="not detected, but depth sees a surface at its place",
+            )
+        misses = independent * (1.0 - rate)
+        confidence = 1.0 - (1.0 - config.detector_recall) ** misses
+        return PartFinding(
+            **base,
+            status="missing",
+            offset_m=None,
+            offset_sigma_m=math.nan,
+            confidence=round(confidence, 3),
+            reason=f"not detected in {len(good) - len(detected)} of {len(good)} good looks",
+        )
+    if rate < config.present_rate and not depth_says_there:
+        return PartFinding(
+            **base,
+            status="not_verified",
+            offset_m=None,
+            offset_sigma_m=math.nan,
+            confidence=0.0,
+            reason=f"detected in only {len(detected)} of {len(good)} good looks",
+        )
+    return _present_or_misplaced(part, mount, detected, base, rate, config)
+
+
+def _present_or_misplaced(
+    part: Part,
+    mount: str,
+    detected: Sequence[PartLook],
+    base: dict,
+    rate: float,
+    config: FusionConfig,
+) -> PartFinding:
+    fused = fuse_offset(detected, mount_prior(part, mount, config.mount_sigma_m), config)
+    presence = round(min(rate, 1.0) * (1.0 - (1.0 - config.detector_recall) ** len(detected)), 3)
+    if fused is None:
+        return PartFinding(
+            **base,
+            status="present",
+            offset_m=None,
+            offset_sigma_m=math.nan,
+            confidence=presence,
+            reason="detected at its place",
+        )
+    offset, covariance = fused
+    length = float(np.linalg.norm(offset))
+    direction = offset / length if length > 0 else np.array([1.0, 0.0, 0.0])
+    sigma = float(np.sqrt(direction @ covariance @ direction))
+    tolerance = part.tolerance_mm / 1000.0
+    z = (length - tolerance) / max(sigma, 1e-9)
+    if length >= config.min_offset_m and z >= config.offset_sigmas:
+        return PartFinding(
+            **base,
+            status="misplaced",
+            offset_m=offset,
+            offset_sigma_m=sigma,
+            confidence=round(_normal_cdf(z - config.offset_sigmas / 2), 3),
+            reason=f"{length * 1000:.0f} ± {sigma * 1000:.0f} mm from its place"
+            f" (tolerance {part.tolerance_mm:.0f} mm)",
+        )
+    return PartFinding(
+        **base,
+        status="present",
+        offset_m=offset,
+        offset_sigma_m=sigma,
+        confidence=presence,
+        reason=f"detected at its place (offset {length * 1000:.0f} ± {sigma * 1000:.0f} mm)",
+    )
+
+
+def _normal_cdf(z: float) -> float:
+    return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
+
+
+def _best_frame(looks: Sequence[PartLook], prefer_detected: bool) -> int | None:
+    pool = [look for look in looks if look.detection is not None] if prefer_detected else looks
+    if not pool:
+        return None
+    return max(pool, key=lambda look: look.weight).im_id
+
+
+def decide_all(
+    parts: Sequence[Part],
+    mounts: Mapping[str, str],
+    looks: Mapping[str, Sequence[PartLook]],
+    config: FusionConfig = FusionConfig(),
+) -> list[PartFinding]:
+    """Findings for every part of the section, in section order."""
+    return [
+        decide(p, mounts.get(p.class_name, "surface"), looks.get(p.id, ()), config) for p in parts
+    ]

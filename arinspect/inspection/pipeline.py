@@ -1,0 +1,237 @@
+"""The whole inspection of a recording: pose, detection, expected view, matching, fusion.
+
+This is what ``arinspect inspect`` (and the demo) run. Frames are processed in order, one
+at a time (memory stays flat however long the recording); per-stage wall times are kept
+for the benchmark.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from arinspect.cad.catalog import load_catalog
+from arinspect.cad.section import Section
+from arinspect.camera import CameraModel
+from arinspect.detect.runtime import Detection, PartDetector
+from arinspect.inspection.evidence import LookCriteria, PartLook, frame_looks
+from arinspect.inspection.expected import ExpectedViewer
+from arinspect.inspection.fusion import FusionConfig, PartFinding, decide_all
+from arinspect.inspection.matching import Match, box_centre, match_frame
+from arinspect.inspection.unexpected import UnexpectedCollector, UnexpectedObject
+from arinspect.pose.tracker import PoseTracker, TrackerConfig
+from arinspect.recording.bop import Recording
+from arinspect.render.scene import SectionScene
+from arinspect.typed import FloatArray
+
+
+@dataclass(frozen=True)
+class InspectionConfig:
+    """Settings of an inspection.
+
+    Attributes:
+        tracker: Pose tracking.
+        criteria: When a look at a part counts.
+        fusion: Decision thresholds.
+        visibility_scale: Resolution of the expected-view cast relative to the frames.
+        max_move_m: Largest displacement still matched to its part (beyond: missing plus
+            unexpected), metres.
+    """
+
+    tracker: TrackerConfig = field(default_factory=TrackerConfig)
+    criteria: LookCriteria = field(default_factory=LookCriteria)
+    fusion: FusionConfig = field(default_factory=FusionConfig)
+    visibility_scale: float = 0.25
+    max_move_m: float = 0.25
+
+
+@dataclass(frozen=True)
+class FrameRecord:
+    """What the inspection kept of one frame (for the report).
+
+    Attributes:
+        im_id: Frame.
+        pose_status: Tracker status.
+        pose_quality: Tracker quality, 0-1.
+        T_cam_section: (4, 4) pose, metres, or None.
+        detections: The frame's detections.
+        matches: Detections assigned to parts.
+    """
+
+    im_id: int
+    pose_status: str
+    pose_quality: float
+    T_cam_section: FloatArray | None
+    detections: list[Detection]
+    matches: list[Match]
+
+
+@dataclass
+class InspectionResult:
+    """Findings of one recording.
+
+    Attributes:
+        section: The section.
+        camera: Camera of the frames.
+        findings: One per part, in section order.
+        unexpected: Detected objects matching no part.
+        frames: Per-frame records.
+        stage_times_s: Wall time per stage over the whole recording, seconds.
+        wall_s: Total wall time, seconds.
+    """
+
+    section: Section
+    camera: CameraModel
+    findings: list[PartFinding]
+    unexpected: list[UnexpectedObject]
+    frames: list[FrameRecord]
+    stage_times_s: dict[str, float]
+    wall_s: float
+
+    def counts(self) -> dict[str, int]:
+        """Number of parts per status, plus ``unexpected``."""
+        counts: dict[str, int] = {}
+        for finding in self.findings:
+            counts[finding.status] = counts.get(finding.status, 0) + 1
+        counts["unexpected"] = len(self.unexpected)
+        return counts
+
+
+class Inspector:
+    """Inspects recordings of one section with one camera (detector and scenes built once).
+
+    Args:
+        section: The section as drawn.
+        camera: Intrinsics of the frames.
+        detector: The part detector.
+        config: Settings.
+    """
+
+    def __init__(
+        self,
+        section: Section,
+        camera: CameraModel,
+        detector: PartDetector,
+        config: InspectionConfig = InspectionConfig(),
+    ) -> None:
+        self.section = section
+        self.camera = camera
+        self.detector = detector
+        self.config = config
+        scene = SectionScene(section)
+        self.viewer = ExpectedViewer(scene, camera, config.visibility_scale)
+        self.label_of_part = {lab.id: lab.index for lab in scene.labels if lab.kind == "part"}
+        catalog = load_catalog()
+        self.mounts = {name: entry.mount for name, entry in catalog.classes.items()}
+
+    def inspect(
+        self,
+        recording: Recording,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> InspectionResult:
+        """Run pose, detection and evidence over every frame, then decide every part."""
+        started = time.perf_counter()
+        times: dict[str, float] = {}
+        tracker = PoseTracker(self.section, self.camera, self.config.tracker)
+        meta_frames = {f["im_id"]: f for f in recording.meta.get("frames", [])}
+        looks: dict[str, list[PartLook]] = {}
+        unexpected = UnexpectedCollector()
+        records = []
+        ids = recording.frame_ids
+        for k, im_id in enumerate(ids, start=1):
+            clock = time.perf_counter()
+            image = recording.bgr(im_id)
+            depth = recording.depth_m(im_id)
+            _lap(times, "read", clock)
+            meta = meta_frames.get(im_id, {})
+            headset = meta.get("T_world_cam")
+            pose = tracker.process(
+                im_id,
+                image,
+                depth,
+                meta.get("timestamp_s"),
+                None if headset is None else np.asarray(headset, dtype=np.float64),
+            )
+            for stage, seconds in pose.stage_times_s.items():
+                times[f"pose_{stage}"] = times.get(f"pose_{stage}", 0.0) + seconds
+            clock = time.perf_counter()
+            detections = self.detector.detect(image)
+            _lap(times, "detect", clock)
+            matches: list[Match] = []
+            if pose.T_cam_section is not None and pose.status != "lost":
+                matches = self._frame_evidence(
+                    im_id,
+                    pose.T_cam_section,
+                    pose.quality,
+                    detections,
+                    depth,
+                    looks,
+                    unexpected,
+                    times,
+                )
+            records.append(
+                FrameRecord(
+                    im_id, pose.status, pose.quality, pose.T_cam_section, detections, matches
+                )
+            )
+            if progress:
+                progress(k, len(ids))
+        clock = time.perf_counter()
+        findings = decide_all(self.section.parts, self.mounts, looks, self.config.fusion)
+        _lap(times, "fuse", clock)
+        return InspectionResult(
+            self.section,
+            self.camera,
+            findings,
+            unexpected.reported(),
+            records,
+            times,
+            time.perf_counter() - started,
+        )
+
+    def _frame_evidence(
+        self,
+        im_id: int,
+        T_cam_section: FloatArray,
+        pose_quality: float,
+        detections: list[Detection],
+        depth: np.ndarray | None,
+        looks: dict[str, list[PartLook]],
+        unexpected: UnexpectedCollector,
+        times: dict[str, float],
+    ) -> list[Match]:
+        clock = time.perf_counter()
+        view = self.viewer.view(T_cam_section)
+        _lap(times, "expected_view", clock)
+        clock = time.perf_counter()
+        expected = list(view.parts.values())
+        matches, unmatched = match_frame(
+            expected, detections, float(self.camera.K[0, 0]), self.config.max_move_m
+        )
+        frame = frame_looks(
+            im_id,
+            view,
+            self.label_of_part,
+            matches,
+            [d.score for d in detections],
+            self.camera,
+            T_cam_section,
+            pose_quality,
+            depth,
+            self.config.criteria,
+        )
+        for part_id, look in frame.items():
+            looks.setdefault(part_id, []).append(look)
+        for i in unmatched:
+            det = detections[i]
+            u, v = box_centre(det.box_xyxy_px)
+            unexpected.add(im_id, det.class_name, det.score, det.box_xyxy_px, view.point_at(u, v))
+        _lap(times, "match_evidence", clock)
+        return matches
+
+
+def _lap(times: dict[str, float], stage: str, since: float) -> None:
+    times[stage] = times.get(stage, 0.0) + time.perf_counter() - since

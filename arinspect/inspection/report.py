@@ -1,0 +1,329 @@
+"""Writing an inspection's results: ``report.json`` and a self-contained HTML report.
+
+``report.json`` holds one entry per part (``id``, ``class``, ``status``, ``offset_mm``,
+``confidence``, ``frames_seen``, ``best_frame`` and the details behind them) and the
+unexpected objects. The HTML report shows a rendered overview of the section with every
+part coloured by status, the findings, and for each finding a crop of its best frame with
+the expected outline drawn over it (green present, red missing, amber misplaced with the
+offset arrow, grey not verified), plus full-frame overlays. Files are written to a
+temporary name and renamed, so a crash never leaves a half-written report.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from arinspect import __version__
+from arinspect.camera import CameraModel
+from arinspect.geometry import look_at_T_cam_world, transform_points
+from arinspect.inspection.fusion import PartFinding
+from arinspect.inspection.pipeline import FrameRecord, InspectionResult
+from arinspect.recording.bop import Recording
+from arinspect.recording.trajectory import section_bounds
+from arinspect.render.renderer import RenderOptions, render
+from arinspect.render.scene import SectionScene
+from arinspect.typed import FloatArray, UInt8Image
+
+STATUS_BGR = {
+    "present": (60, 170, 40),
+    "missing": (40, 40, 230),
+    "misplaced": (0, 170, 255),
+    "not_verified": (150, 150, 150),
+    "unexpected": (220, 90, 200),
+}
+FINDING_ORDER = ("missing", "misplaced", "not_verified", "present")
+MAX_OVERLAYS = 6
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def write_image(path: Path, image: UInt8Image) -> str:
+    """Write a JPEG atomically; returns its name relative to the report folder."""
+    ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise OSError(f"cannot encode {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, encoded.tobytes())
+    return f"{path.parent.name}/{path.name}"
+
+
+def finding_dict(finding: PartFinding) -> dict:
+    """The JSON entry of one part."""
+    offset = None if finding.offset_m is None else [round(v * 1000, 1) for v in finding.offset_m]
+    return {
+        "id": finding.part_id,
+        "class": finding.class_name,
+        "status": finding.status,
+        "offset_mm": None if finding.offset_mm is None else round(finding.offset_mm, 1),
+        "offset_section_mm": offset,
+        "offset_sigma_mm": None
+        if np.isnan(finding.offset_sigma_m)
+        else round(finding.offset_sigma_m * 1000, 1),
+        "confidence": round(finding.confidence, 3),
+        "frames_seen": finding.frames_seen,
+        "good_looks": finding.good_looks,
+        "detected_looks": finding.detected_looks,
+        "best_frame": finding.best_frame,
+        "reason": finding.reason,
+    }
+
+
+def report_document(result: InspectionResult, recording: Recording, model: str) -> dict:
+    """The whole report.json document."""
+    statuses: dict[str, int] = {}
+    for frame in result.frames:
+        statuses[frame.pose_status] = statuses.get(frame.pose_status, 0) + 1
+    n = max(len(result.frames), 1)
+    return {
+        "section": result.section.name,
+        "recording": str(Path(recording.folder).resolve()),
+        "detector": model,
+        "counts": result.counts(),
+        "parts": [finding_dict(f) for f in result.findings],
+        "unexpected": [
+            {
+                "class": obj.class_name,
+                "position_section_m": [round(float(v), 3) for v in obj.position_section],
+                "frames_seen": len(obj.frames),
+                "best_frame": obj.best_frame,
+                "score": round(obj.best_score, 3),
+            }
+            for obj in result.unexpected
+        ],
+        "frames": {"total": len(result.frames), "pose_status": statuses},
+        "timing": {
+            "wall_s": round(result.wall_s, 2),
+            "frames_per_s": round(len(result.frames) / max(result.wall_s, 1e-9), 2),
+            "ms_per_frame": {k: round(v / n * 1000, 2) for k, v in result.stage_times_s.items()},
+        },
+        "tool": f"arinspect {__version__}",
+        "created_utc": datetime.now(UTC).replace(microsecond=0).isoformat(),
+    }
+
+
+def part_outline(
+    camera: CameraModel, T_cam_section: FloatArray, vertices_section: FloatArray
+) -> np.ndarray | None:
+    """(K, 1, 2) int32 convex outline of projected points, or None if behind the camera."""
+    uv, z = camera.project(T_cam_section, vertices_section)
+    if not (z > 0.05).all():
+        return None
+    return cv2.convexHull(np.round(uv).astype(np.int32))
+
+
+class ReportWriter:
+    """Writes report.json, images and report.html for one inspection."""
+
+    def __init__(self, result: InspectionResult, recording: Recording, model: str) -> None:
+        self.result = result
+        self.recording = recording
+        self.model = model
+        self.camera = result.camera
+        section = result.section
+        self.hulls = {
+            p.id: transform_points(
+                p.T_section_part, np.asarray(section.mesh(p).convex_hull.vertices)
+            )
+            for p in section.parts
+        }
+        self.frames = {f.im_id: f for f in result.frames}
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write everything into `out_dir`; returns the path of report.html."""
+        out_dir = Path(out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        document = report_document(self.result, self.recording, self.model)
+        write_atomic(out_dir / "report.json", json.dumps(document, indent=2).encode())
+        overview = write_image(out_dir / "images" / "overview.jpg", self.overview())
+        crops = {}
+        for finding in self.result.findings:
+            if finding.status != "present" and finding.best_frame is not None:
+                crop = self.crop(finding)
+                if crop is not None:
+                    crops[finding.part_id] = write_image(
+                        out_dir / "crops" / f"{finding.part_id}.jpg", crop
+                    )
+        overlays = [
+            (
+                im_id,
+                write_image(out_dir / "overlays" / f"frame_{im_id:06d}.jpg", self.overlay(im_id)),
+            )
+            for im_id in self._overlay_frames()
+        ]
+        page = out_dir / "report.html"
+        write_atomic(page, self.html(document, overview, crops, overlays).encode())
+        return page
+
+    def _status(self) -> dict[str, str]:
+        return {f.part_id: f.status for f in self.result.findings}
+
+    def _draw_parts(
+        self,
+        image: UInt8Image,
+        frame: FrameRecord | None,
+        T_cam_section: FloatArray,
+        camera: CameraModel,
+        fill: bool,
+    ) -> None:
+        status = self._status()
+        layer = image.copy()
+        for part_id, hull in self.hulls.items():
+            outline = part_outline(camera, T_cam_section, hull)
+            if outline is None:
+                continue
+            colour = STATUS_BGR[status.get(part_id, "not_verified")]
+            if fill:
+                cv2.fillConvexPoly(layer, outline, colour, cv2.LINE_AA)
+            cv2.polylines(image, [outline], True, colour, 2, cv2.LINE_AA)
+        if fill:
+            cv2.addWeighted(layer, 0.45, image, 0.55, 0.0, dst=image)
+        for finding in self.result.findings:
+            if finding.status == "misplaced" and finding.offset_m is not None:
+                self._draw_offset_arrow(image, finding, T_cam_section, camera)
+
+    def _draw_offset_arrow(
+        self,
+        image: UInt8Image,
+        finding: PartFinding,
+        T_cam_section: FloatArray,
+        camera: CameraModel,
+    ) -> None:
+        centre = self.hulls[finding.part_id].mean(axis=0)
+        uv, z = camera.project(T_cam_section, np.stack([centre, centre + finding.offset_m]))
+        if (z > 0.05).all():
+            a, b = (tuple(int(round(c)) for c in p) for p in uv)
+            cv2.arrowedLine(image, a, b, STATUS_BGR["misplaced"], 2, cv2.LINE_AA, tipLength=0.3)
+
+    def overview(self) -> UInt8Image:
+        """The section rendered from above a corner, parts coloured by status."""
+        section = self.result.section
+        lo, hi = section_bounds(section)
+        centre = (lo + hi) / 2
+        size = float(np.max(hi - lo))
+        eye = centre + np.array([-0.45 * size, -0.75 * size, 0.9 * size])
+        T = look_at_T_cam_world(eye, centre, [0.0, 0.0, 1.0])
+        K = np.array([[700.0, 0, 479.5], [0, 700.0, 359.5], [0, 0, 1]])
+        camera = CameraModel(K, np.zeros(5), (960, 720))
+        image = render(SectionScene(section), camera, T, RenderOptions(supersample=1)).bgr
+        self._draw_parts(image, None, T, camera, fill=True)
+        return image
+
+    def crop(self, finding: PartFinding) -> UInt8Image | None:
+        """The best frame around the part, with its expected outline and offset arrow."""
+        frame = self.frames.get(finding.best_frame) if finding.best_frame is not None else None
+        if frame is None or frame.T_cam_section is None:
+            return None
+        image = self.recording.bgr(frame.im_id).copy()
+        self._draw_parts(image, frame, frame.T_cam_section, self.camera, fill=False)
+        outline = part_outline(self.camera, frame.T_cam_section, self.hulls[finding.part_id])
+        if outline is None:
+            return None
+        x, y, w, h = cv2.boundingRect(outline)
+        margin = max(w, h) // 2 + 20
+        x0, y0 = max(x - margin, 0), max(y - margin, 0)
+        x1, y1 = min(x + w + margin, image.shape[1]), min(y + h + margin, image.shape[0])
+        if x1 <= x0 or y1 <= y0:
+            return None
+        crop = image[y0:y1, x0:x1]
+        scale = 240.0 / max(crop.shape[:2])
+        return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+
+    def overlay(self, im_id: int) -> UInt8Image:
+        """A full frame with every part's expected outline and the frame's detections."""
+        frame = self.frames[im_id]
+        image = self.recording.bgr(im_id).copy()
+        if frame.T_cam_section is not None:
+            self._draw_parts(image, frame, frame.T_cam_section, self.camera, fill=False)
+        for det in frame.detections:
+            x0, y0, x1, y1 = (int(round(v)) for v in det.box_xyxy_px)
+            cv2.rectangle(image, (x0, y0), (x1, y1), (255, 255, 255), 1, cv2.LINE_AA)
+        return image
+
+    def _overlay_frames(self) -> list[int]:
+        best = [
+            f.best_frame
+            for f in self.result.findings
+            if f.status in ("missing", "misplaced") and f.best_frame is not None
+        ]
+        chosen = list(dict.fromkeys(best))[:MAX_OVERLAYS]
+        if not chosen and self.result.frames:
+            chosen = [self.result.frames[len(self.result.frames) // 2].im_id]
+        return chosen
+
+    def html(
+        self, document: dict, overview: str, crops: dict[str, str], overlays: list[tuple[int, str]]
+    ) -> str:
+        """The report page (inline CSS, images by relative path)."""
+        e = html.escape
+        counts = document["counts"]
+        summary = " · ".join(f"{k}: {v}" for k, v in counts.items())
+        rows = []
+        order = {s: i for i, s in enumerate(FINDING_ORDER)}
+        for part in sorted(document["parts"], key=lambda p: (order[p["status"]], p["id"])):
+            colour = "#{2:02x}{1:02x}{0:02x}".format(*STATUS_BGR[part["status"]])
+            crop = crops.get(part["id"])
+            image = f'<img src="{e(crop)}" alt="{e(part["id"])}">' if crop else ""
+            offset = (
+                ""
+                if part["offset_mm"] is None
+                else f"{part['offset_mm']:.0f} ± {part['offset_sigma_mm']:.0f}"
+            )
+            rows.append(
+                f"<tr><td>{e(part['id'])}</td><td>{e(part['class'])}</td>"
+                f'<td style="color:{colour};font-weight:bold">{e(part["status"])}</td>'
+                f"<td>{offset}</td><td>{part['confidence']:.2f}</td><td>{part['frames_seen']}</td>"
+                f"<td>{'' if part['best_frame'] is None else part['best_frame']}</td>"
+                f"<td>{e(part['reason'])}</td><td>{image}</td></tr>"
+            )
+        unexpected = (
+            "".join(
+                f"<li>{e(u['class'])} near {u['position_section_m']} m (section frame),"
+                f" {u['frames_seen']} frames, best frame {u['best_frame']}</li>"
+                for u in document["unexpected"]
+            )
+            or "<li>none</li>"
+        )
+        overlay_html = "".join(
+            f'<figure><img src="{e(path)}" alt="frame {im_id}"><figcaption>frame {im_id}'
+            "</figcaption></figure>"
+            for im_id, path in overlays
+        )
+        timing = document["timing"]
+        return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Inspection of {e(document["section"])}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; }} td, th {{ border-bottom: 1px solid #ddd; padding: 4px 8px; }}
+td img {{ max-height: 160px; }} figure {{ display: inline-block; margin: 0 1em 1em 0; }}
+figure img {{ max-width: 480px; }}
+</style></head><body>
+<h1>Inspection of section {e(document["section"])}</h1>
+<p>{e(summary)}</p>
+<p>Recording <code>{e(document["recording"])}</code>, {document["frames"]["total"]} frames,
+{timing["frames_per_s"]:.1f} frames/s; detector <code>{e(document["detector"])}</code>;
+{e(document["tool"])}, {e(document["created_utc"])}.</p>
+<h2>Overview</h2>
+<p>Green present, red missing, amber misplaced (arrow: measured offset), grey not verified.</p>
+<img src="{e(overview)}" alt="section overview" style="max-width:960px">
+<h2>Findings</h2>
+<table><tr><th>part</th><th>class</th><th>status</th><th>offset mm</th><th>confidence</th>
+<th>frames</th><th>best frame</th><th>why</th><th>best view</th></tr>
+{"".join(rows)}
+</table>
+<h2>Unexpected objects</h2><ul>{unexpected}</ul>
+<h2>Frames</h2>{overlay_html}
+</body></html>
+"""
