@@ -1,8 +1,10 @@
 """``arinspect demo``: the main job on the bundled sample section.
 
-Renders a walk-past recording of the sample section with seeded defects (removed and
-moved parts), tracks the camera's pose against the CAD in every frame, and reports frame
-by frame what was seen, the pose status and its error against the rendered truth.
+Renders a walk-past recording (colour and depth) of the sample section with seeded
+defects (parts removed, parts moved along their mounting surface, chosen among the parts
+the walk shows well), inspects it as ``arinspect inspect`` does (pose, detector,
+matching, fusion), prints the findings and where the report is, and checks the seeded
+defects against the findings.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 from pathlib import Path
 
 DEMO_SEED = 7
-DEMO_FRAMES = 12
+DEMO_FRAMES = 30
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -35,79 +37,48 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def _pick_defects(
-    section_parts: list, seed: int
-) -> tuple[list[str], dict[str, tuple[float, float, float]]]:
-    """Two removed and two moved (5 and 10 cm along the plate) parts, chosen by seed."""
+def run(args: argparse.Namespace) -> int:
+    """Render the demo recording, inspect it, print the findings against the truth."""
     import numpy as np
 
-    rng = np.random.default_rng(seed)
-    candidates = [
-        p.id
-        for p in section_parts
-        if p.class_name
-        in {"collar_plate", "tripping_bracket", "pipe_clamp", "cable_tray_hanger", "lifting_lug"}
-    ]
-    chosen = [str(c) for c in rng.choice(candidates, size=4, replace=False)]
-    return chosen[:2], {chosen[2]: (0.05, 0.0, 0.0), chosen[3]: (0.0, 0.10, 0.0)}
-
-
-def run(args: argparse.Namespace) -> int:
-    """Render the demo recording and print what it holds."""
     from arinspect.cad.section import load_section
+    from arinspect.camera import default_camera
+    from arinspect.cli.inspection_summary import inspect_and_report
     from arinspect.cli.progress import frame_progress
-    from arinspect.geometry import pose_error
-    from arinspect.pose.track_recording import track_recording, write_poses
-    from arinspect.recording.bop import Recording
+    from arinspect.recording.defects import pick_defects, well_seen_parts
     from arinspect.recording.synthesize import RecordingSpec, render_recording
-    from arinspect.recording.visibility import frame_visibility
+    from arinspect.recording.trajectory import make_trajectory
     from arinspect.render.renderer import RenderOptions
 
     section = load_section(args.section)
     n_control = sum(m.control for m in section.markers)
     print(f"section {section.name}: {section.description}")
     print(f"  {len(section.parts)} parts, {len(section.markers)} markers ({n_control} control)")
-    removed, moved = _pick_defects(list(section.parts), DEMO_SEED)
-    print(
-        f"  seeded defects: removed {', '.join(removed)}; moved "
-        + ", ".join(f"{k} by {max(abs(v) for v in d) * 100:.0f} cm" for k, d in moved.items())
+    poses = make_trajectory("walk", section, args.frames, np.random.default_rng(DEMO_SEED))
+    candidates = well_seen_parts(section, default_camera(), poses)
+    defects = pick_defects(
+        section, candidates, 2, 2, (0.05, 0.12), np.random.default_rng(DEMO_SEED)
     )
+    moves = ", ".join(f"{k} by {np.linalg.norm(d) * 100:.0f} cm" for k, d in defects.moved.items())
+    print(f"  seeded defects: removed {', '.join(defects.removed)}; moved {moves}")
     spec = RecordingSpec(
         frames=args.frames,
         seed=DEMO_SEED,
         trajectory="walk",
         depth=True,
-        removed=removed,
-        moved=moved,
-        options=RenderOptions(noise_sigma=1.5),
+        removed=defects.removed,
+        moved=defects.moved,
+        options=RenderOptions(noise_sigma=1.5, depth_noise_m=0.002),
     )
     folder = args.out / "recording"
     start = time.perf_counter()
-
     render_recording(args.section, folder, spec, progress=frame_progress("rendering", "  "))
     elapsed = time.perf_counter() - start
-    per_frame_ms = elapsed / args.frames * 1000
-    print(f"  rendered {args.frames} frames in {elapsed:.1f} s ({per_frame_ms:.0f} ms/frame)")
-    recording = Recording(folder)
-    start = time.perf_counter()
-    poses = track_recording(
-        recording, section, recording.camera, progress=frame_progress("tracking", "  ")
-    )
-    elapsed = time.perf_counter() - start
-    per_frame_ms = elapsed / len(poses) * 1000
-    print(f"  tracked {len(poses)} frames in {elapsed:.1f} s ({per_frame_ms:.0f} ms/frame)")
-    write_poses(poses, args.out / "poses.json", folder.resolve(), Path(args.section).resolve())
-    header = f"{'frame':>5} {'parts':>6} {'markers':>8} {'pose':>14} {'error mm':>9}"
-    header += f" {'95% bound mm':>13}"
-    print(f"\n{header}  moved parts in view")
-    for frame, pose in zip(frame_visibility(recording), poses, strict=True):
-        error = pose_error(pose.T_cam_section, recording.T_cam_section(frame.im_id))[0] * 1000
-        bound = pose.bound95_m * 1000
-        in_view = ", ".join(sorted(set(moved) & set(frame.parts))) or "-"
-        print(
-            f"{frame.im_id:>5} {len(frame.parts):>6} {pose.n_markers:>8} {pose.status:>14}"
-            f" {error:>9.1f} {bound:>13.1f}  {in_view}"
-        )
-    print(f"\nrecording (BOP layout; truth in scene_gt.json, recording.json): {folder.resolve()}")
-    print(f"camera poses: {(args.out / 'poses.json').resolve()}")
+    print(f"  rendered {args.frames} frames in {elapsed:.1f} s (walk-past with depth)")
+    result = inspect_and_report(folder, args.out / "report", indent="  ")
+    found = {f.part_id: f.status for f in result.findings}
+    truth = [(p, "missing") for p in defects.removed] + [(p, "misplaced") for p in defects.moved]
+    hits = sum(found.get(p) == status for p, status in truth)
+    print(f"  seeded defects found: {hits} of {len(truth)}")
+    print(f"recording (BOP layout, truth in recording.json): {folder.resolve()}")
     return 0

@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -316,15 +317,17 @@ def export_onnx(
     path = Path(path)
     wrapper = ExportWrapper(net.eval(), input_hw).eval()
     dummy = torch.zeros(1, 3, *input_hw)
-    torch.onnx.export(
-        wrapper,
-        (dummy,),
-        str(path),
-        input_names=["image"],
-        output_names=["detections"],
-        opset_version=17,
-        dynamo=False,
-    )
+    with warnings.catch_warnings():  # the TorchScript exporter is deprecated, still supported
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(
+            wrapper,
+            (dummy,),
+            str(path),
+            input_names=["image"],
+            output_names=["detections"],
+            opset_version=17,
+            dynamo=False,
+        )
     model = onnx.load(str(path))
     props = {
         "classes": json.dumps(classes),

@@ -1,0 +1,106 @@
+"""Training and export (needs the ``train`` extra: PyTorch and onnx)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from arinspect.detect.network import STRIDES, DetectorNet, ExportWrapper, cell_centres  # noqa: E402
+from arinspect.detect.runtime import PartDetector, letterbox  # noqa: E402
+from arinspect.detect.training import (  # noqa: E402
+    TrainConfig,
+    assign_targets,
+    augment,
+    detection_loss,
+    export_onnx,
+)
+
+CLASSES = ["collar_plate", "pipe_clamp"]
+
+
+def test_small_box_is_assigned_on_stride_8_cells_near_its_centre():
+    centres = cell_centres(64, 64, 8)
+    target = torch.tensor([[1, 20.0, 20.0, 36.0, 30.0, 0.0]])
+    index, ignored = assign_targets(target, centres, 8, (0.0, 80.0))
+    positives = centres[index >= 0]
+    assert len(positives) > 0
+    assert ((positives - torch.tensor([28.0, 25.0])).abs() <= 12.0).all()
+    assert not ignored.any()
+    # Out of the level's size range: no positives.
+    index, _ = assign_targets(target, cell_centres(64, 64, 32), 32, (96.0, 1e9))
+    assert (index < 0).all()
+
+
+def test_ignored_box_makes_its_cells_neither_positive_nor_negative():
+    centres = cell_centres(64, 64, 8)
+    target = torch.tensor([[0, 8.0, 8.0, 40.0, 40.0, 1.0]])
+    index, ignored = assign_targets(target, centres, 8, (0.0, 80.0))
+    assert (index < 0).all()
+    inside = (centres >= 8).all(dim=1) & (centres <= 40).all(dim=1)
+    assert torch.equal(ignored, inside)
+
+
+def test_overlapping_boxes_give_a_cell_to_the_smaller_one():
+    centres = torch.tensor([[24.0, 24.0]])
+    targets = torch.tensor([[0, 0.0, 0.0, 48.0, 48.0, 0.0], [1, 16.0, 16.0, 32.0, 32.0, 0.0]])
+    index, _ = assign_targets(targets, centres, 8, (0.0, 80.0))
+    assert index.tolist() == [1]
+
+
+def test_augment_keeps_boxes_on_the_same_pixels():
+    image = np.zeros((384, 512, 3), np.uint8)
+    image[100:140, 200:260] = 255
+    rows = np.array([[0, 200, 100, 260, 140, 1.0]], np.float32)
+    config = TrainConfig(crop_hw=(128, 160), scale_range=(1.0, 1.0))
+    rng = np.random.default_rng(3)
+    for _ in range(5):
+        crop, targets = augment(image, rows, config, rng)
+        assert crop.shape == (3, 128, 160)
+        if len(targets) and targets[0, 5] == 0:
+            x0, y0, x1, y1 = (int(round(v)) for v in targets[0, 1:5])
+            patch = crop[:, y0:y1, x0:x1]
+            assert patch.mean() > 0.5 * crop.max()
+
+
+def test_loss_falls_when_overfitting_one_batch():
+    torch.manual_seed(0)
+    net = DetectorNet(len(CLASSES))
+    images = torch.zeros(2, 3, 128, 128)
+    images[0, :, 32:64, 40:80] = 1.0
+    images[1, 0, 70:120, 10:40] = 1.0
+    targets = [
+        torch.tensor([[0, 40.0, 32.0, 80.0, 64.0, 0.0]]),
+        torch.tensor([[1, 10.0, 70.0, 40.0, 120.0, 0.0]]),
+    ]
+    optimiser = torch.optim.AdamW(net.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(40):
+        loss, parts = detection_loss(net(images), targets, len(CLASSES))
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        losses.append(loss.item())
+    assert parts["positives"] > 0
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_exported_model_runs_in_onnxruntime_like_pytorch(tmp_path):
+    torch.manual_seed(0)
+    net = DetectorNet(len(CLASSES)).eval()
+    input_hw = (96, 128)
+    path = export_onnx(net, tmp_path / "m.onnx", CLASSES, input_hw, {"recipe": "test"})
+    detector = PartDetector(path, threads=1, score_threshold=0.0, max_detections=10_000)
+    assert detector.classes == CLASSES and detector.input_hw == input_hw
+    assert json.loads(detector.metadata["classes"]) == CLASSES
+    image = (np.random.default_rng(0).random((96, 128, 3)) * 255).astype(np.uint8)
+    blob, _ = letterbox(image, input_hw)
+    onnx_rows = detector.session.run(None, {"image": blob})[0]
+    with torch.no_grad():
+        torch_rows = ExportWrapper(net, input_hw)(torch.from_numpy(blob)).numpy()
+    cells = sum((96 // s) * (128 // s) for s in STRIDES)
+    assert onnx_rows.shape == (1, cells, 4 + len(CLASSES))
+    np.testing.assert_allclose(onnx_rows, torch_rows, rtol=1e-3, atol=1e-3)
