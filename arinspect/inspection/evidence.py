@@ -59,6 +59,8 @@ class PartLook:
         depth_present: Share of valid depth pixels at the part's expected depth (None
             without depth or valid pixels).
         depth_through: Share of valid depth pixels seen behind the part's surface.
+        depth_offset_m: (3,) offset of the detected part from its place measured by depth,
+            section frame, metres (None without depth or a usable match).
     """
 
     im_id: int
@@ -72,6 +74,7 @@ class PartLook:
     jacobian: FloatArray | None
     depth_present: float | None
     depth_through: float | None
+    depth_offset_m: FloatArray | None = None
 
     @property
     def weight(self) -> float:
@@ -107,10 +110,7 @@ def depth_evidence(
     rows, cols = np.nonzero(view.label_map == label_index)
     if rows.size == 0:
         return None, None
-    h, w = observed_depth_m.shape
-    full_rows = np.clip(np.round((rows + 0.5) / view.scale - 0.5).astype(int), 0, h - 1)
-    full_cols = np.clip(np.round((cols + 0.5) / view.scale - 0.5).astype(int), 0, w - 1)
-    observed = observed_depth_m[full_rows, full_cols]
+    observed = observed_depth_m[view.full_res_pixels(rows, cols, observed_depth_m.shape)]
     part = view.depth_m[rows, cols].astype(np.float64)
     behind = view.depth_behind_m[rows, cols].astype(np.float64)
     behind = np.where(behind > 0, behind, np.inf)  # nothing behind: open space
@@ -123,12 +123,62 @@ def depth_evidence(
     return float(np.mean(near_part)), float(np.mean(beyond))
 
 
+def depth_offset(
+    view: ExpectedView,
+    label_index: int,
+    box_xyxy_px: tuple[float, float, float, float],
+    observed_depth_m: np.ndarray,
+    noise_at_1m: float,
+    min_pixels: int = 8,
+) -> FloatArray | None:
+    """(3,) offset of a detected part from its drawn place measured by depth, or None.
+
+    Inside the detection box, pixels whose observed depth lies clearly (3 noise sigmas
+    plus 1 cm) in front of the section without parts, and that are not another part seen
+    at its own place, are the detected part's surface; their mean section-frame point is
+    compared with the mean point of the part's expected visible surface selected the same
+    way (so that dropping the part's edge against the steel biases neither side).
+    """
+    behind_all = np.where(view.depth_behind_m > 0, view.depth_behind_m, np.inf)
+    expected_margin = 3.0 * noise_at_1m * view.depth_m.astype(np.float64) ** 2 + 0.01
+    # The same selection on both sides: part surface standing clear of the steel behind it.
+    own = (view.label_map == label_index) & (view.depth_m < behind_all - expected_margin)
+    if own.sum() < min_pixels:
+        return None
+    h, w = view.label_map.shape
+    x0, y0, x1, y1 = box_xyxy_px
+    col_edges = (np.arange(w) + 0.5) / view.scale  # reduced pixel centres, full-res edge coords
+    row_edges = (np.arange(h) + 0.5) / view.scale
+    cols = np.flatnonzero((col_edges >= x0) & (col_edges <= x1))
+    rows = np.flatnonzero((row_edges >= y0) & (row_edges <= y1))
+    if cols.size == 0 or rows.size == 0:
+        return None
+    grid_rows, grid_cols = np.meshgrid(rows, cols, indexing="ij")
+    grid_rows, grid_cols = grid_rows.ravel(), grid_cols.ravel()
+    observed = observed_depth_m[view.full_res_pixels(grid_rows, grid_cols, observed_depth_m.shape)]
+    expected = view.depth_m[grid_rows, grid_cols].astype(np.float64)
+    behind = view.depth_behind_m[grid_rows, grid_cols].astype(np.float64)
+    behind = np.where(behind > 0, behind, np.inf)
+    margin = 3.0 * noise_at_1m * np.maximum(observed, 0.3) ** 2 + 0.01
+    label = view.label_map[grid_rows, grid_cols]
+    other_part_in_place = (label != label_index) & (label > 0) & (expected < behind - margin)
+    other_part_in_place &= np.abs(observed - expected) <= margin
+    foreground = (observed > 0) & (observed < behind - margin) & ~other_part_in_place
+    if foreground.sum() < min_pixels:
+        return None
+    rays = view.rays_cam[grid_rows[foreground], grid_cols[foreground]]
+    points_cam = rays * observed[foreground, None]
+    points = points_cam @ view.T_section_cam[:3, :3].T + view.T_section_cam[:3, 3]
+    return points.mean(axis=0) - view.points_section[own].mean(axis=0)
+
+
 def frame_looks(
     im_id: int,
     view: ExpectedView,
     label_of_part: dict[str, int],
     matches: list[Match],
     scores: list[float],
+    boxes: list[tuple[float, float, float, float]],
     camera: CameraModel,
     T_cam_section: FloatArray,
     pose_quality: float,
@@ -146,16 +196,19 @@ def frame_looks(
             and part.height_px >= criteria.min_height_px * height_scale
             and pose_quality >= criteria.min_pose_quality
         )
-        jacobian = None
-        if match is not None and part.visible_ratio >= criteria.min_offset_ratio and good:
+        jacobian, offset = None, None
+        measurable = match is not None and part.visible_ratio >= criteria.min_offset_ratio and good
+        if measurable:
             jacobian = centre_jacobian(camera, T_cam_section, part.centre_section)
         present, through = (None, None)
         if observed_depth_m is not None:
-            present, through = depth_evidence(
-                view, label_of_part[part_id], observed_depth_m, criteria.depth_noise_m
-            )
+            label = label_of_part[part_id]
+            present, through = depth_evidence(view, label, observed_depth_m, criteria.depth_noise_m)
+            if measurable:
+                box = boxes[match.detection]
+                offset = depth_offset(view, label, box, observed_depth_m, criteria.depth_noise_m)
         looks[part_id] = _look(
-            im_id, part, good, pose_quality, match, scores, jacobian, present, through
+            im_id, part, good, pose_quality, match, scores, jacobian, present, through, offset
         )
     return looks
 
@@ -170,6 +223,7 @@ def _look(
     jacobian: FloatArray | None,
     present: float | None,
     through: float | None,
+    offset: FloatArray | None,
 ) -> PartLook:
     return PartLook(
         im_id=im_id,
@@ -183,4 +237,5 @@ def _look(
         jacobian=jacobian,
         depth_present=present,
         depth_through=through,
+        depth_offset_m=offset,
     )

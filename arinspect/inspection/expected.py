@@ -68,6 +68,8 @@ class ExpectedView:
         depth_behind_m: (h, w) z-depth of the section without its parts: what a camera
             sees through the place of a missing part (0 where nothing is hit).
         points_section: (h, w, 3) hit points, section frame, metres (NaN where nothing).
+        rays_cam: (h, w, 3) camera rays of the cast's pixels, cam frame, z = 1.
+        T_section_cam: (4, 4) camera pose of the view, metres.
         scale: Reduced over full resolution (e.g. 0.5).
     """
 
@@ -77,6 +79,17 @@ class ExpectedView:
     depth_behind_m: np.ndarray
     points_section: FloatArray
     scale: float
+    rays_cam: FloatArray
+    T_section_cam: FloatArray
+
+    def full_res_pixels(
+        self, rows: np.ndarray, cols: np.ndarray, full_hw: tuple[int, int]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Full-resolution pixels (of a `full_hw` frame) nearest reduced-resolution pixels."""
+        h, w = full_hw
+        full_rows = np.clip(np.round((rows + 0.5) / self.scale - 0.5).astype(int), 0, h - 1)
+        full_cols = np.clip(np.round((cols + 0.5) / self.scale - 0.5).astype(int), 0, w - 1)
+        return full_rows, full_cols
 
     def point_at(self, u: float, v: float) -> FloatArray | None:
         """Section-frame surface point seen at full-resolution pixel (u, v), or None."""
@@ -157,6 +170,8 @@ class ExpectedViewer:
             depth_behind.astype(np.float32),
             points,
             self.scale,
+            self.small.pixel_rays_cam,
+            T_section_cam,
         )
 
     def _projected_box(

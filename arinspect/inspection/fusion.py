@@ -43,6 +43,7 @@ class FusionConfig:
         depth_present_min: Share of depth pixels at the part's depth that says "there".
         pixel_sigma: Smallest noise of a detection's box centre, pixels (the fit's residual
             scatter is used when larger).
+        depth_sigma_m: Smallest noise of a depth-measured offset, metres.
         pose_sigma_m: Floor of the offset uncertainty from the pose and the steel, metres.
         mount_sigma_m: Prior on motion off the mounting surface / pipe axis, metres.
         offset_sigmas: Standard deviations beyond the tolerance for ``misplaced``.
@@ -56,6 +57,7 @@ class FusionConfig:
     independent_looks: int = 8
     depth_present_min: float = 0.5
     pixel_sigma: float = 1.5
+    depth_sigma_m: float = 0.008
     pose_sigma_m: float = 0.003
     mount_sigma_m: float = 0.01
     offset_sigmas: float = 2.5
@@ -112,21 +114,38 @@ def mount_prior(part: Part, mount: str, sigma_m: float) -> FloatArray:
 def fuse_offset(
     looks: Sequence[PartLook], prior: FloatArray, config: FusionConfig
 ) -> tuple[FloatArray, FloatArray] | None:
-    """Least-squares 3-D offset (section frame, m) and its covariance, or None without data."""
-    usable = [look for look in looks if look.jacobian is not None and look.shift_px is not None]
-    if not usable:
+    """Least-squares 3-D offset (section frame, m) and its covariance, or None without data.
+
+    Each usable look contributes its pixel shift (two equations through its Jacobian)
+    and, with depth, its measured 3-D offset (three equations). The noise of each kind is
+    the larger of its configured floor and the scatter of its residuals after a first
+    solve; looks beyond `independent_looks` inflate the covariance instead of shrinking it.
+    """
+    pixel = [look for look in looks if look.jacobian is not None and look.shift_px is not None]
+    depth = [look for look in looks if look.depth_offset_m is not None]
+    if not pixel and not depth:
         return None
-    J = np.concatenate([look.jacobian for look in usable])  # (2n, 3)
-    shifts = np.concatenate([np.asarray(look.shift_px) for look in usable])
-    information = J.T @ J + prior * config.pixel_sigma**2
-    offset = np.linalg.solve(information, J.T @ shifts)
-    residual = shifts - J @ offset
-    dof = max(len(shifts) - 3, 1)
-    sigma_px = max(float(np.sqrt(residual @ residual / dof)), config.pixel_sigma)
-    covariance = np.linalg.inv(J.T @ J / sigma_px**2 + prior)
-    correlation = max(len(usable) / config.independent_looks, 1.0)
+    J = np.concatenate([look.jacobian for look in pixel]) if pixel else np.zeros((0, 3))
+    shifts = np.concatenate([np.asarray(look.shift_px) for look in pixel]) if pixel else np.zeros(0)
+    D = np.concatenate([look.depth_offset_m for look in depth]) if depth else np.zeros(0)
+    identity = np.tile(np.eye(3), (len(depth), 1))
+    sigma_px, sigma_depth = config.pixel_sigma, config.depth_sigma_m
+    for _ in range(2):
+        information = J.T @ J / sigma_px**2 + identity.T @ identity / sigma_depth**2 + prior
+        vector = J.T @ shifts / sigma_px**2 + identity.T @ D / sigma_depth**2
+        covariance = np.linalg.inv(information)
+        offset = covariance @ vector
+        sigma_px = max(_residual_rms(shifts - J @ offset), config.pixel_sigma)
+        sigma_depth = max(_residual_rms(D - identity @ offset), config.depth_sigma_m)
+    correlation = max(max(len(pixel), len(depth)) / config.independent_looks, 1.0)
     covariance = covariance * correlation + np.eye(3) * config.pose_sigma_m**2
     return offset, covariance
+
+
+def _residual_rms(residual: FloatArray) -> float:
+    """RMS of residuals with 3 degrees of freedom taken by the fit (0 with too few)."""
+    dof = len(residual) - 3
+    return float(np.sqrt(residual @ residual / dof)) if dof > 0 else 0.0
 
 
 def decide(

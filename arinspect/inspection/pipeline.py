@@ -217,6 +217,7 @@ class Inspector:
             self.label_of_part,
             matches,
             [d.score for d in detections],
+            [d.box_xyxy_px for d in detections],
             self.camera,
             T_cam_section,
             pose_quality,

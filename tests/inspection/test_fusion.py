@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from arinspect.cad.section import Part
+from arinspect.camera import default_camera
+from arinspect.geometry import look_at_T_cam_world
+from arinspect.inspection.evidence import PartLook, centre_jacobian
+from arinspect.inspection.fusion import FusionConfig, decide, fuse_offset, mount_prior
+
+PART = Part("COL-1", "collar_plate", "meshes/parts/collar_plate.ply", np.eye(4), 3.0, 2.0)
+CENTRE = np.array([0.0, 0.0, 0.1])
+
+
+def _look(im_id, good=True, detected=True, shift=None, jacobian=None, ratio=0.9, depth=None):
+    return PartLook(
+        im_id=im_id,
+        good=good,
+        visible_ratio=ratio,
+        height_px=60.0,
+        pose_quality=0.9,
+        detection=0 if detected else None,
+        score=0.9 if detected else 0.0,
+        shift_px=shift,
+        jacobian=jacobian,
+        depth_present=depth,
+        depth_through=None if depth is None else 1.0 - depth,
+    )
+
+
+def _views(n):
+    """Cameras 2.5 m away on an arc above the part, looking at it."""
+    camera = default_camera()
+    poses = []
+    for angle in np.linspace(-0.8, 0.8, n):
+        eye = np.array([2.0 * np.sin(angle), -1.5 * np.cos(angle), 2.0])
+        poses.append(look_at_T_cam_world(eye, CENTRE, [0.0, 0.0, 1.0]))
+    return camera, poses
+
+
+def _looks_with_offset(offset, n=6, noise_px=0.0, seed=0):
+    camera, poses = _views(n)
+    rng = np.random.default_rng(seed)
+    looks = []
+    for k, T in enumerate(poses):
+        uv0, _ = camera.project(T, CENTRE[None])
+        uv1, _ = camera.project(T, (CENTRE + offset)[None])
+        shift = tuple(uv1[0] - uv0[0] + rng.normal(0.0, noise_px, 2))
+        looks.append(_look(k, shift=shift, jacobian=centre_jacobian(camera, T, CENTRE)))
+    return looks
+
+
+def test_jacobian_predicts_small_pixel_motion():
+    camera, (T, *_) = _views(1)
+    J = centre_jacobian(camera, T, CENTRE)
+    step = np.array([0.004, -0.003, 0.002])
+    uv0, _ = camera.project(T, CENTRE[None])
+    uv1, _ = camera.project(T, (CENTRE + step)[None])
+    np.testing.assert_allclose(J @ step, uv1[0] - uv0[0], atol=0.01)
+
+
+def test_offset_along_the_surface_is_recovered_from_several_views():
+    offset = np.array([0.06, -0.03, 0.0])
+    fused = fuse_offset(
+        _looks_with_offset(offset, noise_px=1.0), mount_prior(PART, "surface", 0.01), FusionConfig()
+    )
+    assert fused is not None
+    estimate, covariance = fused
+    np.testing.assert_allclose(estimate, offset, atol=0.006)
+    assert np.sqrt(np.trace(covariance)) < 0.02
+
+
+def test_mount_prior_pins_surface_normal_and_inline_cross_axis():
+    surface = mount_prior(PART, "surface", 0.01)
+    np.testing.assert_allclose(surface, np.diag([0, 0, 1e4]))
+    inline = mount_prior(PART, "inline", 0.01)
+    np.testing.assert_allclose(inline, np.diag([0, 1e4, 1e4]))
+
+
+def test_moved_part_is_misplaced_with_its_offset():
+    offset = np.array([0.05, 0.02, 0.0])
+    finding = decide(PART, "surface", _looks_with_offset(offset, noise_px=1.0))
+    assert finding.status == "misplaced"
+    assert finding.offset_mm == pytest.approx(np.linalg.norm(offset) * 1000, abs=6)
+    assert finding.offset_sigma_m < 0.02
+    assert finding.confidence > 0.5
+    assert finding.frames_seen == 6 and finding.detected_looks == 6
+
+
+def test_part_in_place_is_present_despite_box_noise():
+    finding = decide(PART, "surface", _looks_with_offset(np.zeros(3), noise_px=2.0, seed=3))
+    assert finding.status == "present"
+    assert finding.offset_mm < 15
+
+
+def test_small_offset_within_noise_is_not_called_misplaced():
+    finding = decide(PART, "surface", _looks_with_offset(np.array([0.01, 0.0, 0.0]), noise_px=2.0))
+    assert finding.status == "present"
+
+
+def test_part_never_detected_in_good_looks_is_missing():
+    looks = [_look(k, detected=False) for k in range(5)]
+    finding = decide(PART, "surface", looks)
+    assert finding.status == "missing"
+    assert finding.confidence > 0.95
+    assert finding.offset_mm is None and finding.good_looks == 5
+
+
+def test_part_never_seen_well_is_not_verified_never_missing():
+    looks = [_look(k, good=False, detected=False, ratio=0.2) for k in range(10)]
+    finding = decide(PART, "surface", looks)
+    assert finding.status == "not_verified"
+    assert "20%" in finding.reason
+    assert decide(PART, "surface", []).reason == "never in view"
+
+
+def test_depth_that_sees_the_part_vetoes_missing():
+    looks = [_look(k, detected=False, depth=0.9) for k in range(5)]
+    assert decide(PART, "surface", looks).status == "not_verified"
+    looks = [_look(k, detected=False, depth=0.05) for k in range(5)]
+    assert decide(PART, "surface", looks).status == "missing"
+
+
+def test_ambiguous_detection_rate_is_not_verified():
+    looks = [_look(k, detected=k < 3) for k in range(10)]
+    assert decide(PART, "surface", looks).status == "not_verified"

@@ -1,0 +1,131 @@
+"""End to end on a rendered walk-past with seeded defects, with perfect detections.
+
+The oracle detector isolates the inspection logic (pose, expected view, matching, depth,
+fusion) from detector errors; the real detector's accuracy is a benchmark's business.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from arinspect.camera import default_camera
+from arinspect.inspection.expected import ExpectedViewer
+from arinspect.inspection.pipeline import Inspector
+from arinspect.inspection.report import ReportWriter
+from arinspect.recording.bop import Recording
+from arinspect.recording.defects import pick_defects, well_seen_parts
+from arinspect.recording.synthesize import RecordingSpec, render_recording
+from arinspect.recording.trajectory import make_trajectory
+from arinspect.render.renderer import RenderOptions
+from arinspect.render.scene import SectionScene
+from arinspect.resources import SAMPLE_SECTION_DIR
+from tests.inspection.oracle import OracleDetector
+
+FRAMES = 16
+SEED = 21
+
+
+@pytest.fixture(scope="module")
+def defects(sample_section):
+    poses = make_trajectory("walk", sample_section, FRAMES, np.random.default_rng(SEED))
+    candidates = well_seen_parts(sample_section, default_camera(), poses)
+    return pick_defects(sample_section, candidates, 2, 2, (0.05, 0.12), np.random.default_rng(SEED))
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory, defects):
+    folder = tmp_path_factory.mktemp("inspection") / "walk"
+    spec = RecordingSpec(
+        frames=FRAMES,
+        seed=SEED,
+        trajectory="walk",
+        depth=True,
+        removed=defects.removed,
+        moved=defects.moved,
+        options=RenderOptions(noise_sigma=1.5, depth_noise_m=0.002, supersample=1),
+    )
+    render_recording(SAMPLE_SECTION_DIR, folder, spec)
+    return Recording(folder)
+
+
+@pytest.fixture(scope="module")
+def result(recording, sample_section):
+    inspector = Inspector(sample_section, recording.camera, OracleDetector(recording))
+    return inspector.inspect(recording)
+
+
+def test_expected_view_agrees_with_the_rendered_label_maps(sample_section, fixtures_dir):
+    walk = Recording(fixtures_dir / "walk_depth")
+    scene = SectionScene(sample_section)
+    viewer = ExpectedViewer(scene, walk.camera, scale=0.5)
+    labels = {e["index"]: e for e in walk.meta["labels"]}
+    for im_id in walk.frame_ids:
+        view = viewer.view(walk.T_cam_section(im_id))
+        counts = np.bincount(walk.label_map(im_id).ravel(), minlength=len(labels))
+        for index, entry in labels.items():
+            if entry["kind"] != "part" or counts[index] < 400:
+                continue
+            part = view.parts[entry["id"]]
+            assert part.visible_px == pytest.approx(counts[index], rel=0.2)
+            assert 0.0 < part.visible_ratio <= 1.0
+            ys, xs = np.nonzero(walk.label_map(im_id) == index)
+            x0, y0, x1, y1 = part.box_xyxy_px
+            # The projected (unoccluded) box holds every visible pixel of the part.
+            assert x0 - 1 <= xs.min() and xs.max() + 1 <= x1 + 1
+            assert y0 - 1 <= ys.min() and ys.max() + 1 <= y1 + 1
+
+
+@pytest.mark.slow
+def test_seeded_defects_are_found_and_nothing_else(result, defects):
+    status = {f.part_id: f for f in result.findings}
+    for part_id in defects.removed:
+        assert status[part_id].status == "missing", status[part_id].reason
+    for part_id, move in defects.moved.items():
+        finding = status[part_id]
+        assert finding.status == "misplaced", finding.reason
+        error = np.linalg.norm(finding.offset_m - np.asarray(move))
+        assert error < 0.3 * np.linalg.norm(move), (part_id, finding.offset_m, move)
+    defective = set(defects.removed) | set(defects.moved)
+    wrong = [
+        f.part_id
+        for f in result.findings
+        if f.part_id not in defective and f.status in ("missing", "misplaced")
+    ]
+    assert wrong == []
+    assert result.unexpected == []
+    assert sum(f.status == "present" for f in result.findings) >= 10
+
+
+@pytest.mark.slow
+def test_report_json_and_html(result, recording, tmp_path, defects):
+    page = ReportWriter(result, recording, "oracle").write(tmp_path / "report")
+    document = json.loads((tmp_path / "report" / "report.json").read_text())
+    parts = {p["id"]: p for p in document["parts"]}
+    assert set(parts) == {p.id for p in result.section.parts}
+    for part_id in defects.removed:
+        assert parts[part_id]["status"] == "missing" and parts[part_id]["offset_mm"] is None
+    for part_id, move in defects.moved.items():
+        assert parts[part_id]["offset_mm"] == pytest.approx(np.linalg.norm(move) * 1000, abs=15)
+        assert len(parts[part_id]["offset_section_mm"]) == 3
+    entry = next(iter(parts.values()))
+    assert set(entry) >= {
+        "id",
+        "class",
+        "status",
+        "offset_mm",
+        "confidence",
+        "frames_seen",
+        "best_frame",
+    }
+    assert document["counts"]["missing"] == len(defects.removed)
+    assert document["frames"]["total"] == FRAMES
+    assert "detect" in document["timing"]["ms_per_frame"]
+    text = page.read_text()
+    for part_id in [*defects.removed, *defects.moved]:
+        assert part_id in text
+        assert (tmp_path / "report" / "crops" / f"{part_id}.jpg").is_file()
+    assert (tmp_path / "report" / "images" / "overview.jpg").is_file()
+    assert list((tmp_path / "report").glob("**/.*.tmp")) == []
