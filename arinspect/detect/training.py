@@ -289,10 +289,10 @@ def train_detector(
             optimiser.step()
             scheduler.step()
             step += 1
-            for key, value in parts.items():
+            for key, value in {**parts, "steps": 1}.items():
                 running[key] = running.get(key, 0.0) + value
             if report and step % 50 == 0:
-                n = 50
+                n = running["steps"]
                 report(
                     f"epoch {epoch + 1}/{config.epochs} step {step}/{total_steps}"
                     f" cls {running['cls'] / n:.3f} box {running['box'] / n:.3f}"

@@ -152,14 +152,19 @@ def test_help_names_units():
         assert unit in result.stdout
 
 
-def test_demo_renders_tracks_and_reports(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path / "demo"), "--frames", "3"]) == 0
+def test_demo_renders_inspects_and_reports(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--frames", "4"]) == 0
     printed = capsys.readouterr().out
     assert "seeded defects: removed" in printed
-    table = printed[printed.index("frame  parts") :].splitlines()[1:]
-    rows = [line.split() for line in table if line.strip()[:1].isdigit()]
-    assert [r[0] for r in rows] == ["0", "1", "2"]
-    assert all(r[3] in {"tracked", "reinitialised", "lost"} for r in rows)
-    poses = json.loads((tmp_path / "demo" / "poses.json").read_text())
-    assert len(poses["frames"]) == 3
-    assert Recording(tmp_path / "demo" / "recording").frame_ids == [0, 1, 2]
+    assert "inspected 4 frames" in printed and "totals: present" in printed
+    report = json.loads((out / "report" / "report.json").read_text())
+    assert len(report["parts"]) == 43  # every part of the sample section has a status
+    assert {p["status"] for p in report["parts"]} <= {
+        "present",
+        "missing",
+        "misplaced",
+        "not_verified",
+    }
+    assert (out / "report" / "report.html").is_file()
+    assert Recording(out / "recording").frame_ids == [0, 1, 2, 3]
