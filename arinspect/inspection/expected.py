@@ -139,8 +139,8 @@ class ExpectedViewer:
         directions = rotate_vectors(T_section_cam, self._rays)
         origins = np.broadcast_to(eye, directions.shape).copy()
         hits = self.scene.cast(origins, directions)
-        alone = self._parts_only.cast(origins, directions).label
-        behind = self._without_parts.cast(origins, directions).t
+        _, alone = self._parts_only.cast_depth_labels(origins, directions)
+        behind, _ = self._without_parts.cast_depth_labels(origins, directions)
         label_map = hits.label.reshape(h, w)
         depth = np.where(np.isfinite(hits.t), hits.t, 0.0).reshape(h, w)
         depth_behind = np.where(np.isfinite(behind), behind, 0.0).reshape(h, w)

@@ -166,6 +166,18 @@ class SectionScene:
             np.where(hit, t, np.inf), self._geometry_labels[geometry], n.astype(np.float64), point
         )
 
+    def cast_depth_labels(
+        self, origins: FloatArray, directions: FloatArray
+    ) -> tuple[FloatArray, np.ndarray]:
+        """Distance (inf on a miss) and label of (N, 3) rays: `cast` without normals/points."""
+        rays = np.concatenate([origins, directions], axis=1).astype(np.float32)
+        result = self._scene.cast_rays(o3d.core.Tensor(rays))
+        t = result["t_hit"].numpy().astype(np.float64)
+        ids = result["geometry_ids"].numpy()
+        hit = ids != MISS
+        label = self._geometry_labels[np.where(hit, ids, len(self._geometry_labels) - 1)]
+        return np.where(hit, t, np.inf), label
+
     def occluded(
         self, points: FloatArray, towards: FloatArray, max_distance: float = np.inf
     ) -> np.ndarray:
