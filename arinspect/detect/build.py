@@ -139,8 +139,9 @@ Reproduce with `arinspect detector build` (about {minutes:.0f} min on a 2-core C
 ## Training
 {training["epochs"]} epochs, batch {training["batch_size"]}, random {crop_h}×{crop_w} crops after
 rescaling ×{scale_lo}–{scale_hi}, flips and colour jitter; AdamW lr {training["learning_rate"]}
-(cosine), weight decay {training["weight_decay"]}; seed {training["seed"]}; quality focal loss
-on classes, GIoU on boxes; {card["training_minutes"]:.0f} min.
+(cosine), weight decay {training["weight_decay"]}; seed {training["seed"]}; IoU-aware class
+targets (BCE at positive cells, focal weight on background), GIoU on boxes;
+{card["training_minutes"]:.0f} min.
 
 ## Held-out scores
 Sections with seeds {held_out_seeds} (never used in training): a walk-past and an orbit of
