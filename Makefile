@@ -18,6 +18,8 @@ bench:
 	.venv/bin/python benchmarks/bench_pose.py
 	.venv/bin/python benchmarks/bench_calibration.py
 	.venv/bin/python benchmarks/bench_sync.py
+	.venv/bin/python benchmarks/bench_detector.py
+	.venv/bin/python benchmarks/bench_inspection.py
 
 fixtures:
 	PATH="$(CURDIR)/.venv/bin:$$PATH" bash tests/fixtures/regenerate.sh
