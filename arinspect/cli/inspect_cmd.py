@@ -5,19 +5,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from arinspect.cli.recording_args import add_recording_arguments
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``inspect`` verb."""
     parser = subparsers.add_parser(
         "inspect", help="flag missing and misplaced parts in a recording; write the report"
     )
-    parser.add_argument("recording", type=Path, help="recording folder (BOP scene layout)")
-    parser.add_argument(
-        "--section", type=Path, help="section folder (default: the one recording.json names)"
-    )
-    parser.add_argument(
-        "--camera", type=Path, help="camera intrinsics, OpenCV YAML (default: the recording's)"
-    )
+    add_recording_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="report folder to write")
     parser.add_argument("--model", type=Path, default=None, help="ONNX detector (default: bundled)")
     parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")

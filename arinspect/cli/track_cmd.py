@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from arinspect.cli.recording_args import add_recording_arguments
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``track`` verb."""
@@ -12,13 +14,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "track",
         help="estimate T_cam_section in every frame of a recording (markers, CAD, tracking)",
     )
-    parser.add_argument("recording", type=Path, help="recording folder (BOP scene layout)")
-    parser.add_argument(
-        "--section", type=Path, help="section folder (default: the one recording.json names)"
-    )
-    parser.add_argument(
-        "--camera", type=Path, help="camera intrinsics, OpenCV YAML (default: the recording's)"
-    )
+    add_recording_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="poses.json to write")
     parser.add_argument(
         "--init-pose",
