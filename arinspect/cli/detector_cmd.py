@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     build.add_argument("--workers", type=int, default=2, help="processes rendering the dataset")
     build.add_argument(
+        "--threads", type=int, default=None, help="PyTorch threads (default: the recipe's 2)"
+    )
+    build.add_argument(
         "--reuse-dataset", action="store_true", help="keep an existing dataset in --work"
     )
     build.set_defaults(func=run_build)
@@ -57,6 +60,7 @@ def run_build(args: argparse.Namespace) -> int:
         args.out,
         args.work,
         epochs=args.epochs,
+        threads=args.threads,
         workers=args.workers,
         reuse_dataset=args.reuse_dataset,
         report=print,

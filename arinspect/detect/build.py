@@ -36,6 +36,7 @@ def build_detector(
     out_dir: str | Path,
     work_dir: str | Path,
     epochs: int | None = None,
+    threads: int | None = None,
     workers: int = 2,
     reuse_dataset: bool = False,
     report: Callable[[str], None] = lambda _: None,
@@ -57,7 +58,11 @@ def build_detector(
             progress=lambda d, n: report(f"dataset: section {d}/{n}"),
         )
     dataset_minutes = (time.perf_counter() - started) / 60
-    config = TrainConfig() if epochs is None else replace(TrainConfig(), epochs=epochs)
+    config = TrainConfig()
+    if epochs is not None:
+        config = replace(config, epochs=epochs)
+    if threads is not None:
+        config = replace(config, threads=threads)
     started = time.perf_counter()
     net = train_detector(dataset_dir, classes, config, report)
     train_minutes = (time.perf_counter() - started) / 60
