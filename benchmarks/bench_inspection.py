@@ -133,7 +133,13 @@ def main() -> None:
                     f" ({finding.reason})"
                 )
         counts = result.counts()
-        print(f"{folder.name}: {len(removed)} removed, {len(moved)} moved; found {counts}")
+        poses: dict[str, int] = {}
+        for frame in result.frames:
+            poses[frame.pose_status] = poses.get(frame.pose_status, 0) + 1
+        print(
+            f"{folder.name}: {len(removed)} removed, {len(moved)} moved; found {counts};"
+            f" pose {poses}"
+        )
         for text in line:
             print(f"    {text}")
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -48,6 +48,8 @@ class FusionConfig:
         mount_sigma_m: Prior on motion off the mounting surface / pipe axis, metres.
         offset_sigmas: Standard deviations beyond the tolerance for ``misplaced``.
         min_offset_m: Smallest offset reported as ``misplaced``, metres.
+        max_offset_m: Largest offset reported as ``misplaced``, metres; detections that
+            imply more are another object, and the part is judged as if undetected.
     """
 
     min_good_looks: int = 2
@@ -62,6 +64,7 @@ class FusionConfig:
     mount_sigma_m: float = 0.01
     offset_sigmas: float = 2.5
     min_offset_m: float = 0.02
+    max_offset_m: float = 0.2
 
 
 @dataclass(frozen=True)
@@ -220,18 +223,31 @@ def decide(
             confidence=0.0,
             reason=f"detected in only {len(detected)} of {len(good)} good looks",
         )
-    return _present_or_misplaced(part, mount, detected, base, rate, config)
+    fused = fuse_offset(detected, mount_prior(part, mount, config.mount_sigma_m), config)
+    if fused is not None and np.linalg.norm(fused[0]) > config.max_offset_m:
+        # What was matched lies farther than any plausible misplacement: another object (a
+        # neighbour of the same class, a false detection), not this part.
+        finding = decide(part, mount, [_undetected(look) for look in looks], config)
+        far = np.linalg.norm(fused[0]) * 1000
+        return replace(finding, reason=f"{finding.reason} (detections {far:.0f} mm away ignored)")
+    return _present_or_misplaced(part, detected, base, rate, fused, config)
+
+
+def _undetected(look: PartLook) -> PartLook:
+    """The look with its match dropped."""
+    return replace(
+        look, detection=None, score=0.0, shift_px=None, jacobian=None, depth_offset_m=None
+    )
 
 
 def _present_or_misplaced(
     part: Part,
-    mount: str,
     detected: Sequence[PartLook],
     base: dict,
     rate: float,
+    fused: tuple[FloatArray, FloatArray] | None,
     config: FusionConfig,
 ) -> PartFinding:
-    fused = fuse_offset(detected, mount_prior(part, mount, config.mount_sigma_m), config)
     presence = round(min(rate, 1.0) * (1.0 - (1.0 - config.detector_recall) ** len(detected)), 3)
     if fused is None:
         return PartFinding(

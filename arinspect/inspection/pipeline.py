@@ -39,6 +39,7 @@ class InspectionConfig:
         visibility_scale: Resolution of the expected-view cast relative to the frames.
         max_move_m: Largest displacement still matched to its part (beyond: missing plus
             unexpected), metres.
+        min_score: Detections below this score are dropped.
     """
 
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
@@ -46,6 +47,7 @@ class InspectionConfig:
     fusion: FusionConfig = field(default_factory=FusionConfig)
     visibility_scale: float = 0.25
     max_move_m: float = 0.25
+    min_score: float = 0.4
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,9 @@ class Inspector:
             for stage, seconds in pose.stage_times_s.items():
                 times[f"pose_{stage}"] = times.get(f"pose_{stage}", 0.0) + seconds
             clock = time.perf_counter()
-            detections = self.detector.detect(image)
+            detections = [
+                d for d in self.detector.detect(image) if d.score >= self.config.min_score
+            ]
             _lap(times, "detect", clock)
             matches: list[Match] = []
             if pose.T_cam_section is not None and pose.status != "lost":
