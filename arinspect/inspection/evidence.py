@@ -31,6 +31,8 @@ class LookCriteria:
         min_pose_quality: Pose quality (`FrameResult.quality`) for a good look.
         min_offset_ratio: Share in view for a match to be used to measure an offset (a
             partly hidden part's box centre is biased).
+        min_offset_pose_quality: Pose quality for a match to be used to measure an offset
+            (0.5: the pose's 95 % translation bound is at most 1 cm).
         depth_noise_m: Depth noise (one sigma) at 1 m, growing with z^2.
     """
 
@@ -38,6 +40,7 @@ class LookCriteria:
     min_height_px: float = 24.0
     min_pose_quality: float = 0.2
     min_offset_ratio: float = 0.7
+    min_offset_pose_quality: float = 0.5
     depth_noise_m: float = 0.003
 
 
@@ -197,7 +200,12 @@ def frame_looks(
             and pose_quality >= criteria.min_pose_quality
         )
         jacobian, offset = None, None
-        measurable = match is not None and part.visible_ratio >= criteria.min_offset_ratio and good
+        measurable = (
+            match is not None
+            and good
+            and part.visible_ratio >= criteria.min_offset_ratio
+            and pose_quality >= criteria.min_offset_pose_quality
+        )
         if measurable:
             jacobian = centre_jacobian(camera, T_cam_section, part.centre_section)
         present, through = (None, None)

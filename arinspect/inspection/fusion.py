@@ -63,7 +63,7 @@ class FusionConfig:
     pose_sigma_m: float = 0.003
     mount_sigma_m: float = 0.01
     offset_sigmas: float = 2.5
-    min_offset_m: float = 0.02
+    min_offset_m: float = 0.03
     max_offset_m: float = 0.2
 
 

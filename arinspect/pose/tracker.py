@@ -72,7 +72,7 @@ class TrackerConfig:
     max_speed_m_s: float = 2.0
     max_bound95_m: float = 0.02
     marker_agreement_chi2: float = 16.81  # chi-square, 6 dof, 99 %
-    icp_min_fitness: float = 0.6
+    icp_min_fitness: float = 0.4
     use_edges: bool = False
     motion_sigma_headset: tuple[float, float] = (0.002, 0.005)
     motion_sigma_constant_velocity: tuple[float, float] = (0.02, 0.03)
