@@ -42,7 +42,12 @@ def build_detector(
     report: Callable[[str], None] = lambda _: None,
 ) -> Path:
     """Run the whole recipe; returns the path of the written ``MODEL_CARD.md``."""
-    from arinspect.detect.training import TrainConfig, export_onnx, train_detector
+    from arinspect.detect.training import (
+        TrainConfig,
+        export_onnx,
+        save_checkpoint,
+        train_detector,
+    )
 
     out_dir, work_dir = Path(out_dir), Path(work_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -66,6 +71,7 @@ def build_detector(
     started = time.perf_counter()
     net = train_detector(dataset_dir, classes, config, report)
     train_minutes = (time.perf_counter() - started) / 60
+    save_checkpoint(net, work_dir / "detector_net.pt")
     input_hw = (TRAIN_SPEC.image_size_wh[1], TRAIN_SPEC.image_size_wh[0])
     model_path = export_onnx(
         net,

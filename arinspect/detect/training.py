@@ -20,7 +20,7 @@ import math
 import time
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
@@ -351,6 +351,9 @@ def export_onnx(
     return path
 
 
-def config_dict(config: TrainConfig) -> dict:
-    """The config as plain JSON-able values (for the model card)."""
-    return asdict(config)
+def save_checkpoint(net: DetectorNet, path: str | Path) -> Path:
+    """Save the trained weights (PyTorch state dict) for fine-tuning or inspection later."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(net.state_dict(), path)
+    return path
