@@ -125,3 +125,11 @@ def test_depth_that_sees_the_part_vetoes_missing():
 def test_ambiguous_detection_rate_is_not_verified():
     looks = [_look(k, detected=k < 3) for k in range(10)]
     assert decide(PART, "surface", looks).status == "not_verified"
+
+
+def test_detections_implying_an_impossible_move_are_another_object():
+    # Matched detections that put the part 40 cm away: a neighbour, not this part.
+    finding = decide(PART, "surface", _looks_with_offset(np.array([0.4, 0.0, 0.0])))
+    assert finding.status == "missing"
+    assert "mm away ignored" in finding.reason
+    assert finding.offset_mm is None
