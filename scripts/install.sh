@@ -16,6 +16,10 @@ ldconfig -p | grep -q 'libEGL.so.1' || missing+=(libegl1)
 if [[ "$extras" == *dev* ]] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' > /dev/null; then
     missing+=(postgresql)
 fi
+# Voice tests synthesise speech with espeak-ng: only needed for the dev extra.
+if [[ "$extras" == *dev* ]] && ! command -v espeak-ng > /dev/null; then
+    missing+=(espeak-ng)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing system libraries: ${missing[*]}"
     sudo_cmd=""

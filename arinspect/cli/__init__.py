@@ -27,6 +27,7 @@ from arinspect.cli import (
     serve_cmd,
     token_cmd,
     track_cmd,
+    voice_cmd,
 )
 from arinspect.errors import ArInspectError
 
@@ -56,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         demo_cmd,
         serve_cmd,
         token_cmd,
+        voice_cmd,
     ):
         module.register(subparsers)
     return parser
