@@ -3,7 +3,7 @@
 Each unmatched confident detection is placed in the section frame where its box centre's
 ray meets the CAD (the expected view's surface point); detections of one class within
 `cluster_radius_m` of each other are one object. An object is reported when it was seen
-in at least `min_frames` frames: a single-frame false alarm is not a finding.
+in at least `min_frames` frames: a false alarm in a frame or two is not a finding.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ class UnexpectedCollector:
         min_frames: Frames an object must be seen in to be reported.
     """
 
-    def __init__(self, min_score: float = 0.5, cluster_radius_m: float = 0.3, min_frames: int = 2):
+    def __init__(self, min_score: float = 0.6, cluster_radius_m: float = 0.3, min_frames: int = 3):
         self.min_score = min_score
         self.cluster_radius_m = cluster_radius_m
         self.min_frames = min_frames
