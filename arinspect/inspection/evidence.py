@@ -96,6 +96,11 @@ def centre_jacobian(
     return d_pixel_d_cam @ T_cam_section[:3, :3]
 
 
+def _depth_margin(noise_at_1m: float, depth_m: np.ndarray, extra_m: float) -> np.ndarray:
+    """Depth difference that counts as real: 3 sigmas of noise growing with z^2, plus `extra_m`."""
+    return 3.0 * noise_at_1m * depth_m**2 + extra_m
+
+
 def depth_evidence(
     view: ExpectedView,
     label_index: int,
@@ -117,7 +122,7 @@ def depth_evidence(
     part = view.depth_m[rows, cols].astype(np.float64)
     behind = view.depth_behind_m[rows, cols].astype(np.float64)
     behind = np.where(behind > 0, behind, np.inf)  # nothing behind: open space
-    margin = 3.0 * noise_at_1m * part**2 + 0.005
+    margin = _depth_margin(noise_at_1m, part, 0.005)
     telling = (observed > 0) & (behind - part > 2.0 * margin)
     if telling.sum() < 5:
         return None, None
@@ -143,7 +148,7 @@ def depth_offset(
     way (so that dropping the part's edge against the steel biases neither side).
     """
     behind_all = np.where(view.depth_behind_m > 0, view.depth_behind_m, np.inf)
-    expected_margin = 3.0 * noise_at_1m * view.depth_m.astype(np.float64) ** 2 + 0.01
+    expected_margin = _depth_margin(noise_at_1m, view.depth_m.astype(np.float64), 0.01)
     # The same selection on both sides: part surface standing clear of the steel behind it.
     own = (view.label_map == label_index) & (view.depth_m < behind_all - expected_margin)
     if own.sum() < min_pixels:
@@ -162,7 +167,7 @@ def depth_offset(
     expected = view.depth_m[grid_rows, grid_cols].astype(np.float64)
     behind = view.depth_behind_m[grid_rows, grid_cols].astype(np.float64)
     behind = np.where(behind > 0, behind, np.inf)
-    margin = 3.0 * noise_at_1m * np.maximum(observed, 0.3) ** 2 + 0.01
+    margin = _depth_margin(noise_at_1m, np.maximum(observed, 0.3), 0.01)
     label = view.label_map[grid_rows, grid_cols]
     other_part_in_place = (label != label_index) & (label > 0) & (expected < behind - margin)
     other_part_in_place &= np.abs(observed - expected) <= margin

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
 from arinspect.geometry import invert_T, rotate_vectors, transform_points
 from arinspect.render.scene import SectionScene
@@ -100,6 +101,16 @@ class ExpectedView:
         return None if not np.isfinite(point).all() else point
 
 
+def part_hulls_section(section: Section) -> dict[str, FloatArray]:
+    """Convex-hull vertices of every part's mesh at its drawn place, section frame, metres."""
+    return {
+        part.id: transform_points(
+            part.T_section_part, np.asarray(section.mesh(part).convex_hull.vertices)
+        )
+        for part in section.parts
+    }
+
+
 class ExpectedViewer:
     """Computes expected views of one section for one camera.
 
@@ -120,16 +131,14 @@ class ExpectedViewer:
         self._without_parts = SectionScene(replace(section, parts=()))
         self._part_labels = [lab for lab in scene.labels if lab.kind == "part"]
         self._alone_index = self._parts_only.label_by_id()
-        self._hulls: dict[str, FloatArray] = {}
-        self._centres: dict[str, FloatArray] = {}
-        for part in section.parts:
-            mesh = section.mesh(part)
-            self._hulls[part.id] = transform_points(
-                part.T_section_part, np.asarray(mesh.convex_hull.vertices)
-            )
-            self._centres[part.id] = transform_points(
-                part.T_section_part, np.asarray(mesh.bounds).mean(axis=0, keepdims=True)
+        self._hulls = part_hulls_section(section)
+        self._centres = {
+            part.id: transform_points(
+                part.T_section_part,
+                np.asarray(section.mesh(part).bounds).mean(axis=0, keepdims=True),
             )[0]
+            for part in section.parts
+        }
 
     def view(self, T_cam_section: FloatArray) -> ExpectedView:
         """The expected view at pose `T_cam_section` ((4, 4), metres)."""

@@ -30,13 +30,11 @@ class Match:
     Attributes:
         part_id: The part.
         detection: Index into the frame's detections.
-        iou: Overlap of the detection with the part's projected box.
         shift_px: (2,) detection box centre minus projected box centre, pixels.
     """
 
     part_id: str
     detection: int
-    iou: float
     shift_px: tuple[float, float]
 
 
@@ -90,7 +88,6 @@ def match_frame(
                 Match(
                     parts[r].part_id,
                     candidates[c],
-                    float(ious[r, c]),
                     (float(shift[0]), float(shift[1])),
                 )
             )

@@ -22,9 +22,10 @@ import numpy as np
 
 from arinspect import __version__
 from arinspect.camera import CameraModel
-from arinspect.geometry import look_at_T_cam_world, transform_points
+from arinspect.geometry import look_at_T_cam_world
+from arinspect.inspection.expected import part_hulls_section
 from arinspect.inspection.fusion import PartFinding
-from arinspect.inspection.pipeline import FrameRecord, InspectionResult
+from arinspect.inspection.pipeline import InspectionResult
 from arinspect.recording.bop import Recording
 from arinspect.recording.trajectory import section_bounds
 from arinspect.render.renderer import RenderOptions, render
@@ -131,13 +132,7 @@ class ReportWriter:
         self.recording = recording
         self.model = model
         self.camera = result.camera
-        section = result.section
-        self.hulls = {
-            p.id: transform_points(
-                p.T_section_part, np.asarray(section.mesh(p).convex_hull.vertices)
-            )
-            for p in section.parts
-        }
+        self.hulls = part_hulls_section(result.section)
         self.frames = {f.im_id: f for f in result.frames}
 
     def write(self, out_dir: str | Path) -> Path:
@@ -172,7 +167,6 @@ class ReportWriter:
     def _draw_parts(
         self,
         image: UInt8Image,
-        frame: FrameRecord | None,
         T_cam_section: FloatArray,
         camera: CameraModel,
         fill: bool,
@@ -217,7 +211,7 @@ class ReportWriter:
         K = np.array([[700.0, 0, 479.5], [0, 700.0, 359.5], [0, 0, 1]])
         camera = CameraModel(K, np.zeros(5), (960, 720))
         image = render(SectionScene(section), camera, T, RenderOptions(supersample=1)).bgr
-        self._draw_parts(image, None, T, camera, fill=True)
+        self._draw_parts(image, T, camera, fill=True)
         return image
 
     def crop(self, finding: PartFinding) -> UInt8Image | None:
@@ -226,7 +220,7 @@ class ReportWriter:
         if frame is None or frame.T_cam_section is None:
             return None
         image = self.recording.bgr(frame.im_id).copy()
-        self._draw_parts(image, frame, frame.T_cam_section, self.camera, fill=False)
+        self._draw_parts(image, frame.T_cam_section, self.camera, fill=False)
         outline = part_outline(self.camera, frame.T_cam_section, self.hulls[finding.part_id])
         if outline is None:
             return None
@@ -245,7 +239,7 @@ class ReportWriter:
         frame = self.frames[im_id]
         image = self.recording.bgr(im_id).copy()
         if frame.T_cam_section is not None:
-            self._draw_parts(image, frame, frame.T_cam_section, self.camera, fill=False)
+            self._draw_parts(image, frame.T_cam_section, self.camera, fill=False)
         for det in frame.detections:
             x0, y0, x1, y1 = (int(round(v)) for v in det.box_xyxy_px)
             cv2.rectangle(image, (x0, y0), (x1, y1), (255, 255, 255), 1, cv2.LINE_AA)
