@@ -20,6 +20,12 @@ fi
 if [[ "$extras" == *dev* ]] && ! command -v espeak-ng > /dev/null; then
     missing+=(espeak-ng)
 fi
+# The QA viewer's JavaScript (three.js, and gltf-validator for the tests) comes from npm.
+command -v npm > /dev/null || missing+=(nodejs npm)
+# The viewer's end-to-end tests drive the Debian Chromium with Playwright: dev extra only.
+if [[ "$extras" == *dev* ]] && ! command -v chromium > /dev/null; then
+    missing+=(chromium)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
     echo "installing system libraries: ${missing[*]}"
     sudo_cmd=""
@@ -33,3 +39,5 @@ python3 -m venv .venv
 target="."
 [ -n "$extras" ] && target=".[$extras]"
 .venv/bin/python -m pip install -q -c constraints.txt -e "$target"
+# three.js and gltf-validator at the versions pinned in the viewer's package-lock.json.
+(cd server/arinspect_server/viewer && npm ci --no-audit --no-fund --loglevel=error > /dev/null)
