@@ -1,0 +1,1 @@
+"""Exchange formats: exports of sections, findings and annotations to other tools (glTF, BCF)."""
