@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from arinspect import __version__
 from arinspect.cli import (
+    batch_cmd,
     calibrate_cmd,
     catalog_cmd,
     demo_cmd,
@@ -24,6 +25,7 @@ from arinspect.cli import (
     export_cmd,
     inspect_cmd,
     render_cmd,
+    replay_cmd,
     section_cmd,
     serve_cmd,
     token_cmd,
@@ -60,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
         serve_cmd,
         token_cmd,
         voice_cmd,
+        replay_cmd,
+        batch_cmd,
     ):
         module.register(subparsers)
     return parser

@@ -165,6 +165,24 @@ class SyncClient:
         self._maybe_flush(flush)
         return op.op_id
 
+    def upload_run(
+        self, section_id: str, report: bytes, filename: str = "report.json", *, flush: bool = True
+    ) -> str:
+        """Queue an inspection's ``report.json`` (bytes) as a run of the section; returns op id.
+
+        The server turns every part not ``present`` into a finding of the run.
+        """
+        op = self.queue.add(
+            "POST",
+            f"/api/sections/{section_id}/runs",
+            {},
+            blob=report,
+            filename=filename,
+            content_type="application/json",
+        )
+        self._maybe_flush(flush)
+        return op.op_id
+
     def _maybe_flush(self, flush: bool) -> None:
         if flush:
             self.flush()

@@ -25,7 +25,7 @@ from arinspect.inspection.unexpected import UnexpectedCollector, UnexpectedObjec
 from arinspect.pose.tracker import PoseTracker, TrackerConfig
 from arinspect.recording.bop import Recording
 from arinspect.render.scene import SectionScene
-from arinspect.typed import FloatArray
+from arinspect.typed import FloatArray, UInt8Image
 
 
 @dataclass(frozen=True)
@@ -133,8 +133,16 @@ class Inspector:
         self,
         recording: Recording,
         progress: Callable[[int, int], None] | None = None,
+        on_frame: Callable[[FrameRecord, UInt8Image], None] | None = None,
     ) -> InspectionResult:
-        """Run pose, detection and evidence over every frame, then decide every part."""
+        """Run pose, detection and evidence over every frame, then decide every part.
+
+        Args:
+            recording: The frames, in order.
+            progress: Called with (frames done, frames in all) after each frame.
+            on_frame: Called after each frame with its record (tracked ``T_cam_section``)
+                and its BGR image, before the next frame is read (a headset acting live).
+        """
         started = time.perf_counter()
         times: dict[str, float] = {}
         tracker = PoseTracker(self.section, self.camera, self.config.tracker)
@@ -176,11 +184,12 @@ class Inspector:
                     unexpected,
                     times,
                 )
-            records.append(
-                FrameRecord(
-                    im_id, pose.status, pose.quality, pose.T_cam_section, detections, matches
-                )
+            record = FrameRecord(
+                im_id, pose.status, pose.quality, pose.T_cam_section, detections, matches
             )
+            records.append(record)
+            if on_frame:
+                on_frame(record, image)
             if progress:
                 progress(k, len(ids))
         clock = time.perf_counter()
