@@ -6,7 +6,7 @@ demo:
 	.venv/bin/arinspect demo
 
 test:
-	scripts/install.sh dev,train
+	scripts/install.sh dev,train,ray
 	.venv/bin/ruff check .
 	.venv/bin/python -m pytest -q
 

@@ -6,10 +6,11 @@ detector loaded) and returns how long that took, so start-up is reported apart f
 steady-state throughput.
 
 CPU share: a worker gets ``max(1, cpus // workers)`` threads for OpenCV and
-onnxruntime. On Ray, each actor reserves ``(cpus - 1) / workers`` *logical* CPUs so one
-logical CPU always stays free for Ray Data's own tasks: actors that take every CPU slot
-starve those tasks and the job never finishes (ray-project/ray#44687). Logical CPUs are
-bookkeeping only; the actors still use the cores they are given threads for.
+onnxruntime unless ``threads`` is given. On Ray, each actor reserves
+``(cpus - 1) / workers`` *logical* CPUs so one logical CPU always stays free for
+Ray Data's own tasks: actors that take every CPU slot starve those tasks and the job
+never finishes (ray-project/ray#44687). Logical CPUs are bookkeeping only; the actors
+still use the cores they are given threads for.
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ def threads_per_worker(cpus: float, workers: int) -> int:
     return max(1, int(cpus // workers))
 
 
+def _check_counts(workers: int, threads: int | None) -> None:
+    if workers < 1:
+        raise ConfigError(f"workers must be at least 1, got {workers}")
+    if threads is not None and threads < 1:
+        raise ConfigError(f"threads must be at least 1, got {threads}")
+
+
 # One worker per pool process, built by the pool initializer.
 _WORKER: InspectionWorker | None = None
 
@@ -78,11 +86,10 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, config: WorkerConfig, workers: int) -> None:
-        if workers < 1:
-            raise ConfigError(f"workers must be at least 1, got {workers}")
+    def __init__(self, config: WorkerConfig, workers: int, threads: int | None = None) -> None:
+        _check_counts(workers, threads)
         self.workers = workers
-        self.config = replace(config, threads=threads_per_worker(cpu_count(), workers))
+        self.config = replace(config, threads=threads or threads_per_worker(cpu_count(), workers))
         self.pool: ProcessPoolExecutor | None = None
 
     def start(self) -> float:
@@ -142,9 +149,14 @@ class RayExecutor:
 
     name = "ray"
 
-    def __init__(self, config: WorkerConfig, workers: int, address: str | None = None) -> None:
-        if workers < 1:
-            raise ConfigError(f"workers must be at least 1, got {workers}")
+    def __init__(
+        self,
+        config: WorkerConfig,
+        workers: int,
+        address: str | None = None,
+        threads: int | None = None,
+    ) -> None:
+        _check_counts(workers, threads)
         try:
             import ray
         except ImportError as exc:
@@ -156,6 +168,7 @@ class RayExecutor:
         self.workers = workers
         self.address = address
         self.config = config
+        self.threads = threads
         self.actor_cpus = 0.0
 
     def start(self) -> float:
@@ -174,7 +187,8 @@ class RayExecutor:
             raise ConfigError(f"the Ray cluster has {cpus:g} CPUs; it needs at least 2")
         self.actor_cpus = (cpus - 1) / self.workers
         node_cpus = float(cpu_count()) if not self.address else cpus
-        self.config = replace(self.config, threads=threads_per_worker(node_cpus, self.workers))
+        threads = self.threads or threads_per_worker(node_cpus, self.workers)
+        self.config = replace(self.config, threads=threads)
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.execution_options.preserve_order = False

@@ -144,10 +144,15 @@ def summary_document(run: BatchRun, executor: Executor) -> dict[str, Any]:
         "frames": frames,
         "parts_by_status": dict(sorted(by_status.items())),
         "by_section": dict(sorted(by_section.items())),
-        "failures": [{"unit_id": o["unit_id"], "recording": o["recording"],
-                      "reason": o.get("reason", ""), "where": o.get("where", "")}
-                     for o in run.failed],  # fmt: skip
+        "failures": [
+            {
+                "unit_id": o["unit_id"],
+                "recording": o["recording"],
+                "reason": o.get("reason", ""),
+                "where": o.get("where", ""),
+            }
+            for o in run.failed
+        ],  # fmt: skip
         "executor": {"name": executor.name, "workers": executor.workers},
         "timing": {"startup_s": round(run.startup_s, 2), "wall_s": round(run.wall_s, 2)},
     }
-

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from arinspect import __version__
 from arinspect.cli import (
     batch_cmd,
+    bcf_cmd,
     calibrate_cmd,
     catalog_cmd,
     demo_cmd,
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         token_cmd,
         voice_cmd,
         replay_cmd,
+        bcf_cmd,
         batch_cmd,
     ):
         module.register(subparsers)

@@ -20,6 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--executor", choices=("local", "ray"), default="local")
     parser.add_argument("--workers", type=int, default=None,
                         help="parallel workers (default: one per CPU)")  # fmt: skip
+    parser.add_argument(
+        "--threads", type=int, default=None,
+        help="OpenCV and onnxruntime threads per worker (default: its CPU share)",
+    )  # fmt: skip
     parser.add_argument("--ray-address", default=None,
                         help="join this Ray cluster ('auto' or HOST:PORT); default: start a "
                         "local one sized to this machine")  # fmt: skip
@@ -46,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
     workers = args.workers or max(1, cpu_count())
     config = WorkerConfig(out_dir=args.out.resolve(), model=model, threads=1)
     if args.executor == "ray":
-        executor = RayExecutor(config, workers, args.ray_address)
+        executor = RayExecutor(config, workers, args.ray_address, args.threads)
     else:
-        executor = LocalExecutor(config, workers)
+        executor = LocalExecutor(config, workers, args.threads)
     result = run_batch(units, args.out.resolve(), executor, model, batch_progress())
     print(f"{len(units)} recordings: {result.skipped} already complete, "
           f"{result.processed} processed with {executor.name} x{workers} "

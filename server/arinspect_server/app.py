@@ -34,7 +34,8 @@ from arinspect_server.errors import (
 )
 from arinspect_server.limits import LimitsMiddleware
 from arinspect_server.listener import PgListener
-from arinspect_server.routes import annotations, runs, sections, stream
+from arinspect_server.routes import annotations, bcf, runs, section_model, sections, stream
+from arinspect_server.routes.viewer import mount_viewer
 from arinspect_server.stream import Hub
 
 log = logging.getLogger(__name__)
@@ -110,8 +111,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        max_upload_bytes=settings.max_upload_bytes)  # fmt: skip
     app.add_exception_handler(StoreError, _store_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    for module in (sections, annotations, runs, stream):
+    for module in (sections, annotations, runs, section_model, bcf, stream):
         app.include_router(module.router)
+    mount_viewer(app)
     return app
 
 

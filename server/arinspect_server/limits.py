@@ -1,7 +1,7 @@
 """ASGI middleware that enforces body size limits and content types before routes run.
 
 JSON routes take ``application/json`` bodies up to ``max_body_bytes``; upload routes
-(``.../attachments``, ``.../runs``) take ``multipart/form-data`` up to
+(``.../attachments``, ``.../runs``, ``.../model``, ``.../bcf``) take ``multipart/form-data`` up to
 ``max_upload_bytes``. A declared ``Content-Length`` over the limit is refused at once;
 a chunked body is read up to the limit and refused beyond it.
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-UPLOAD_SUFFIXES = ("/attachments", "/runs")
+UPLOAD_SUFFIXES = ("/attachments", "/runs", "/model", "/bcf")
 WRITE_METHODS = {"POST", "PUT", "PATCH"}
 
 

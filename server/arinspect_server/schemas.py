@@ -237,7 +237,7 @@ class AnnotationPublic(BaseModel):
     id: str
     section_id: str
     finding_id: str | None
-    part_id: str
+    part_id: str | None = Field(description="null for a topic imported without a part")
     kind: Kind
     status: Status
     title: str
@@ -245,7 +245,9 @@ class AnnotationPublic(BaseModel):
     priority: Priority
     assignee: str | None
     labels: list[str]
-    anchor: dict[str, list[float]]
+    anchor: dict[str, list[float]] | None = Field(
+        description="null for a topic imported without an anchor"
+    )
     viewpoint: dict[str, Any] | None
     version: int
     created_by: str

@@ -4,9 +4,9 @@ Annotations follow BCF 3.0: an annotation is a *topic* (guid, type = `kind`, sta
 title, description, priority, labels, assignee, author and dates), with *comments* and
 one *viewpoint* (camera pose ``T_section_cam`` and intrinsics, optional snapshot). The
 anchor (part id, surface point and normal, section and part frames, metres) has no BCF
-field and travels in an extension. ``events`` is the per-section change log that
-streams replay from; ``audit_log`` records every change with who, when and which device;
-both are append-only (database triggers refuse UPDATE and DELETE).
+field and travels as a ``BimSnippet`` (annotations/README.md). ``events`` is the
+per-section change log that streams replay from; ``audit_log`` records every change
+with who, when and which device; both are append-only (database triggers refuse UPDATE and DELETE).
 """
 
 from __future__ import annotations
@@ -106,6 +106,10 @@ class Finding(Base):
 class Annotation(Base):
     """A BCF-style topic anchored on a part of a section.
 
+    A topic imported from another tool may have no ``part_id`` and no ``anchor``;
+    ``bcf`` keeps its original BCF values that have no column (see
+    ``services/bcf_mapping.py``), ``None`` for annotations made in arinspect.
+
     ``field_meta`` maps each editable field to the version, user and role of its last
     change: the conflict rule compares it with the client's ``base_version``.
     """
@@ -114,7 +118,7 @@ class Annotation(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     section_id: Mapped[str] = mapped_column(ForeignKey("sections.id"), index=True)
     finding_id: Mapped[str | None] = mapped_column(ForeignKey("findings.id"), nullable=True)
-    part_id: Mapped[str] = mapped_column(String(128))
+    part_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(String(200))
@@ -122,8 +126,9 @@ class Annotation(Base):
     priority: Mapped[str] = mapped_column(String(16))
     assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)
     labels: Mapped[list[str]] = mapped_column(JSONType)
-    anchor: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    anchor: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     viewpoint: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    bcf: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
     field_meta: Mapped[dict[str, Any]] = mapped_column(JSONType)
     created_by: Mapped[str] = mapped_column(String(64))
@@ -134,7 +139,10 @@ class Annotation(Base):
 
 
 class Comment(Base):
-    """A BCF comment on an annotation, optionally with its own viewpoint."""
+    """A BCF comment on an annotation, optionally with its own viewpoint.
+
+    ``bcf`` keeps an imported comment's original author, dates and viewpoint Guid.
+    """
 
     __tablename__ = "comments"
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -143,6 +151,7 @@ class Comment(Base):
     author: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     viewpoint: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    bcf: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     seq: Mapped[int] = mapped_column(BigInteger)
 
@@ -191,6 +200,20 @@ class Conflict(Base):
     base_version: Mapped[int] = mapped_column(Integer)
     op_id: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    seq: Mapped[int] = mapped_column(BigInteger)
+
+
+class SectionModel(Base):
+    """The GLB of a section's CAD (section frame, metres; nodes named by part id)."""
+
+    __tablename__ = "section_models"
+    section_id: Mapped[str] = mapped_column(ForeignKey("sections.id"), primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     seq: Mapped[int] = mapped_column(BigInteger)
 

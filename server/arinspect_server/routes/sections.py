@@ -11,6 +11,7 @@ from arinspect_server import __version__
 from arinspect_server.deps import AnyUser, DbDep, Engineer, Reviewer
 from arinspect_server.schemas import ConflictPublic, SectionCreate
 from arinspect_server.services import annotations, sections
+from arinspect_server.services.workflow import RANK, TRANSITIONS
 
 router = APIRouter(prefix="/api", tags=["sections"])
 
@@ -25,6 +26,18 @@ def health(db: DbDep) -> dict[str, Any]:
 def me(actor: AnyUser) -> dict[str, str]:
     """The caller's user, role and device."""
     return {"user": actor.user, "role": actor.role, "device": actor.device}
+
+
+@router.get("/workflow")
+def workflow(_: AnyUser) -> dict[str, Any]:
+    """The status workflow: for each status, the next statuses and the roles allowed."""
+    return {
+        "transitions": {
+            current: {new: sorted(roles) for new, roles in steps.items()}
+            for current, steps in TRANSITIONS.items()
+        },
+        "rank": RANK,
+    }
 
 
 @router.post("/sections", status_code=201)
