@@ -20,6 +20,9 @@ bench:
 	.venv/bin/python benchmarks/bench_sync.py
 	.venv/bin/python benchmarks/bench_detector.py
 	.venv/bin/python benchmarks/bench_inspection.py
+	.venv/bin/python benchmarks/bench_annotate.py
+	PYTHONPATH=. .venv/bin/python benchmarks/bench_viewer.py
+	.venv/bin/python benchmarks/bench_batch.py
 
 fixtures:
 	PATH="$(CURDIR)/.venv/bin:$$PATH" bash tests/fixtures/regenerate.sh

@@ -206,7 +206,8 @@ class RayExecutor:
         threads = str(self.config.threads)
         outcomes = dataset.map_batches(
             RayInspectionActor, fn_constructor_kwargs={"config": self.config},
-            batch_size=1, concurrency=self.workers, num_cpus=self.actor_cpus,
+            batch_size=1, compute=self.ray.data.ActorPoolStrategy(size=self.workers),
+            num_cpus=self.actor_cpus,
             runtime_env={"env_vars": {"OMP_NUM_THREADS": threads}},
         )  # fmt: skip
         for row in outcomes.iter_rows():
