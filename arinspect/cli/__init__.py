@@ -27,6 +27,7 @@ from arinspect.cli import (
     inspect_cmd,
     render_cmd,
     replay_cmd,
+    report_cmd,
     section_cmd,
     serve_cmd,
     token_cmd,
@@ -64,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         token_cmd,
         voice_cmd,
         replay_cmd,
+        report_cmd,
         bcf_cmd,
         batch_cmd,
     ):

@@ -11,7 +11,6 @@ temporary name and renamed, so a crash never leaves a half-written report.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 from datetime import UTC, datetime
@@ -26,20 +25,13 @@ from arinspect.geometry import look_at_T_cam_world
 from arinspect.inspection.expected import part_hulls_section
 from arinspect.inspection.fusion import PartFinding
 from arinspect.inspection.pipeline import InspectionResult
+from arinspect.inspection.report_html import STATUS_BGR, report_html
 from arinspect.recording.bop import Recording
 from arinspect.recording.trajectory import section_bounds
 from arinspect.render.renderer import RenderOptions, render
 from arinspect.render.scene import SectionScene
 from arinspect.typed import FloatArray, UInt8Image
 
-STATUS_BGR = {
-    "present": (60, 170, 40),
-    "missing": (40, 40, 230),
-    "misplaced": (0, 170, 255),
-    "not_verified": (150, 150, 150),
-    "unexpected": (220, 90, 200),
-}
-FINDING_ORDER = ("missing", "misplaced", "not_verified", "present")
 MAX_OVERLAYS = 6
 
 
@@ -158,7 +150,7 @@ class ReportWriter:
             for im_id in self._overlay_frames()
         ]
         page = out_dir / "report.html"
-        write_atomic(page, self.html(document, overview, crops, overlays).encode())
+        write_atomic(page, report_html(document, overview, crops, overlays).encode())
         return page
 
     def _status(self) -> dict[str, str]:
@@ -255,69 +247,3 @@ class ReportWriter:
         if not chosen and self.result.frames:
             chosen = [self.result.frames[len(self.result.frames) // 2].im_id]
         return chosen
-
-    def html(
-        self, document: dict, overview: str, crops: dict[str, str], overlays: list[tuple[int, str]]
-    ) -> str:
-        """The report page (inline CSS, images by relative path)."""
-        e = html.escape
-        counts = document["counts"]
-        summary = " · ".join(f"{k}: {v}" for k, v in counts.items())
-        rows = []
-        order = {s: i for i, s in enumerate(FINDING_ORDER)}
-        for part in sorted(document["parts"], key=lambda p: (order[p["status"]], p["id"])):
-            colour = "#{2:02x}{1:02x}{0:02x}".format(*STATUS_BGR[part["status"]])
-            crop = crops.get(part["id"])
-            image = f'<img src="{e(crop)}" alt="{e(part["id"])}">' if crop else ""
-            offset = (
-                ""
-                if part["offset_mm"] is None
-                else f"{part['offset_mm']:.0f} ± {part['offset_sigma_mm']:.0f}"
-            )
-            rows.append(
-                f"<tr><td>{e(part['id'])}</td><td>{e(part['class'])}</td>"
-                f'<td style="color:{colour};font-weight:bold">{e(part["status"])}</td>'
-                f"<td>{offset}</td><td>{part['confidence']:.2f}</td><td>{part['frames_seen']}</td>"
-                f"<td>{'' if part['best_frame'] is None else part['best_frame']}</td>"
-                f"<td>{e(part['reason'])}</td><td>{image}</td></tr>"
-            )
-        unexpected = (
-            "".join(
-                f"<li>{e(u['class'])} near {u['position_section_m']} m (section frame),"
-                f" {u['frames_seen']} frames, best frame {u['best_frame']}</li>"
-                for u in document["unexpected"]
-            )
-            or "<li>none</li>"
-        )
-        overlay_html = "".join(
-            f'<figure><img src="{e(path)}" alt="frame {im_id}"><figcaption>frame {im_id}'
-            "</figcaption></figure>"
-            for im_id, path in overlays
-        )
-        timing = document["timing"]
-        return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Inspection of {e(document["section"])}</title>
-<style>
-body {{ font-family: sans-serif; margin: 2em; color: #222; }}
-table {{ border-collapse: collapse; }} td, th {{ border-bottom: 1px solid #ddd; padding: 4px 8px; }}
-td img {{ max-height: 160px; }} figure {{ display: inline-block; margin: 0 1em 1em 0; }}
-figure img {{ max-width: 480px; }}
-</style></head><body>
-<h1>Inspection of section {e(document["section"])}</h1>
-<p>{e(summary)}</p>
-<p>Recording <code>{e(document["recording"])}</code>, {document["frames"]["total"]} frames,
-{timing["frames_per_s"]:.1f} frames/s; detector <code>{e(document["detector"])}</code>;
-{e(document["tool"])}, {e(document["created_utc"])}.</p>
-<h2>Overview</h2>
-<p>Green present, red missing, amber misplaced (arrow: measured offset), grey not verified.</p>
-<img src="{e(overview)}" alt="section overview" style="max-width:960px">
-<h2>Findings</h2>
-<table><tr><th>part</th><th>class</th><th>status</th><th>offset mm</th><th>confidence</th>
-<th>frames</th><th>best frame</th><th>why</th><th>best view</th></tr>
-{"".join(rows)}
-</table>
-<h2>Unexpected objects</h2><ul>{unexpected}</ul>
-<h2>Frames</h2>{overlay_html}
-</body></html>
-"""

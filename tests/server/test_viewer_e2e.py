@@ -146,3 +146,19 @@ def test_qa_sees_pins_and_statuses_and_a_status_change_reaches_a_second_browser(
     assert worker.locator("#detail button[data-status=in_progress]").count() == 1
     qa.context.close()
     worker.context.close()
+
+
+def test_a_report_link_opens_its_annotation(viewer_server, browser) -> None:
+    url, tokens, seeded = viewer_server
+    target = list(seeded.annotations.values())[2]
+    context = browser.new_context()
+    context.add_init_script(f"sessionStorage.setItem('arinspect.token', '{tokens['qa']}')")
+    page = context.new_page()
+    page.goto(f"{url}/?section={seeded.section_id}&annotation={target['id']}")
+    page.wait_for_selector("#detail:not([hidden]) h3")
+    assert page.inner_text("#detail h3") == target["title"]
+    assert page.get_attribute(f"#annotations li[data-id='{target['id']}']", "class") == "selected"
+    page.goto(f"{url}/?section={seeded.section_id}&annotation=not-there")
+    page.wait_for_selector("#message:not([hidden])")
+    assert "not-there is not in section" in page.inner_text("#message")
+    context.close()

@@ -52,10 +52,14 @@ async function signIn(token) {
   const sections = await api.json('/api/sections');
   const picker = $('section');
   picker.replaceChildren(...sections.map((s) => new Option(`${s.name} (${s.id})`, s.id)));
-  const wanted = new URLSearchParams(location.search).get('section');
+  const params = new URLSearchParams(location.search);
+  const wanted = params.get('section');
   if (sections.some((s) => s.id === wanted)) picker.value = wanted;
-  if (sections.length) await openSection(picker.value);
-  else showMessage('no sections on this server yet');
+  if (!sections.length) { showMessage('no sections on this server yet'); return; }
+  await openSection(picker.value);
+  const linked = params.get('annotation');  // a link from an inspection report
+  if (linked && state.annotations.has(linked)) await select(linked);
+  else if (linked) showMessage(`annotation ${linked} is not in section ${picker.value}`);
 }
 
 async function openSection(sectionId) {
