@@ -35,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument(
         "--reuse-dataset", action="store_true", help="keep an existing dataset in --work"
     )
+    build.add_argument(
+        "--stage1-weights", type=Path, default=None,
+        help="skip training stage 1: start the fine-tuning from these weights "
+        "(WORK/detector_stage1.pt of an earlier build)",
+    )  # fmt: skip
     build.set_defaults(func=run_build)
 
     evaluate = verbs.add_parser("evaluate", help="mAP and confusion on held-out recordings")
@@ -63,6 +68,7 @@ def run_build(args: argparse.Namespace) -> int:
         threads=args.threads,
         workers=args.workers,
         reuse_dataset=args.reuse_dataset,
+        stage1_weights=args.stage1_weights,
         report=print,
     )
     print(f"model and card written to {card.parent}")

@@ -19,6 +19,8 @@ from arinspect import __version__
 from arinspect.cad.catalog import load_catalog
 from arinspect.detect.evaluation import Evaluation
 from arinspect.detect.recipe import (
+    FINE_TUNE_EPOCHS,
+    FINE_TUNE_LEARNING_RATE,
     HELD_OUT_FRAMES,
     HELD_OUT_SECTION_SEEDS,
     TRAIN_SPEC,
@@ -39,9 +41,16 @@ def build_detector(
     threads: int | None = None,
     workers: int = 2,
     reuse_dataset: bool = False,
+    stage1_weights: str | Path | None = None,
     report: Callable[[str], None] = lambda _: None,
 ) -> Path:
-    """Run the whole recipe; returns the path of the written ``MODEL_CARD.md``."""
+    """Run the whole recipe; returns the path of the written ``MODEL_CARD.md``.
+
+    Training has two stages: the main cycle (`TrainConfig`), then a shorter fine-tuning
+    cycle at a lower rate from its weights (``FINE_TUNE_*`` in `arinspect.detect.recipe`).
+    ``stage1_weights`` skips stage 1 with the weights a previous build kept
+    (``WORK/detector_stage1.pt``); ``epochs`` overrides stage 1's epochs.
+    """
     from arinspect.detect.training import (
         TrainConfig,
         export_onnx,
@@ -68,8 +77,17 @@ def build_detector(
         config = replace(config, epochs=epochs)
     if threads is not None:
         config = replace(config, threads=threads)
+    fine_tune = replace(
+        config, epochs=FINE_TUNE_EPOCHS, learning_rate=FINE_TUNE_LEARNING_RATE,
+        warmup_steps=100, seed=config.seed + 1,
+    )  # fmt: skip
     started = time.perf_counter()
-    net = train_detector(dataset_dir, classes, config, report)
+    if stage1_weights is None:
+        stage1 = train_detector(dataset_dir, classes, config, report)
+        stage1_weights = save_checkpoint(stage1, work_dir / "detector_stage1.pt")
+    else:
+        report(f"stage 1: weights from {stage1_weights}")
+    net = train_detector(dataset_dir, classes, fine_tune, report, stage1_weights)
     train_minutes = (time.perf_counter() - started) / 60
     save_checkpoint(net, work_dir / "detector_net.pt")
     input_hw = (TRAIN_SPEC.image_size_wh[1], TRAIN_SPEC.image_size_wh[0])
@@ -94,6 +112,7 @@ def build_detector(
         "input_hw": list(input_hw),
         "dataset": asdict(TRAIN_SPEC),
         "training": asdict(config),
+        "fine_tuning": asdict(fine_tune),
         "dataset_minutes": round(dataset_minutes, 1),
         "training_minutes": round(train_minutes, 1),
         "held_out": {"section_seeds": list(HELD_OUT_SECTION_SEEDS), **result.to_dict()},
@@ -151,8 +170,10 @@ Reproduce with `arinspect detector build` (about {minutes:.0f} min on a 2-core C
 {training["epochs"]} epochs, batch {training["batch_size"]}, random {crop_h}×{crop_w} crops after
 rescaling ×{scale_lo}–{scale_hi}, flips and colour jitter; AdamW lr {training["learning_rate"]}
 (cosine), weight decay {training["weight_decay"]}; seed {training["seed"]}; IoU-aware class
-targets (BCE at positive cells, focal weight on background), GIoU on boxes;
-{card["training_minutes"]:.0f} min.
+targets (BCE at positive cells, focal weight on background), GIoU on boxes; then a fine-tuning
+cycle from those weights: {card["fine_tuning"]["epochs"]} epochs, lr
+{card["fine_tuning"]["learning_rate"]} (cosine), seed {card["fine_tuning"]["seed"]};
+{card["training_minutes"]:.0f} min in all.
 
 ## Held-out scores
 Sections with seeds {held_out_seeds} (never used in training): a walk-past and an orbit of

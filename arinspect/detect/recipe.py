@@ -24,6 +24,11 @@ from arinspect.render.renderer import RenderOptions
 from arinspect.render.scene import Label
 
 TRAIN_SPEC = DatasetSpec(section_seeds=tuple(range(1000, 1240)), frames_per_section=25, seed=0)
+FINE_TUNE_EPOCHS = 5
+FINE_TUNE_LEARNING_RATE = 5e-4
+"""Stage 2 of the training: a second, shorter cosine cycle at a quarter of the peak rate,
+from the weights of stage 1 (the loss was still falling when stage 1's rate reached its
+floor)."""
 HELD_OUT_SECTION_SEEDS = (90001, 90002, 90003, 90004)
 HELD_OUT_FRAMES = 16
 HELD_OUT_OPTIONS = RenderOptions(noise_sigma=3.0, motion_blur_px=3.0)

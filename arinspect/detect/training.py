@@ -258,14 +258,26 @@ def train_detector(
     classes: list[str],
     config: TrainConfig = TrainConfig(),
     report: Callable[[str], None] | None = None,
+    initial_weights: str | Path | None = None,
 ) -> DetectorNet:
-    """Train a `DetectorNet` on the dataset in `dataset_dir`; returns it in eval mode."""
+    """Train a `DetectorNet` on the dataset in `dataset_dir`; returns it in eval mode.
+
+    Args:
+        dataset_dir: Dataset written by `arinspect.detect.synthetic.write_dataset`.
+        classes: Class names, in the order of the net's outputs.
+        config: Hyper-parameters.
+        report: Called with a progress line every 50 steps.
+        initial_weights: A checkpoint (`save_checkpoint`) to start from (fine-tuning);
+            None starts from a fresh initialisation.
+    """
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     cv2.setNumThreads(1)
     rng = np.random.default_rng(config.seed)
     data = SyntheticBoxes(dataset_dir, classes)
     net = DetectorNet(len(classes))
+    if initial_weights is not None:
+        net.load_state_dict(torch.load(initial_weights, weights_only=True))
     optimiser = torch.optim.AdamW(
         net.parameters(), lr=config.learning_rate, weight_decay=config.weight_decay
     )

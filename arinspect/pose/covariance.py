@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from arinspect.camera import CameraModel
+from arinspect.geometry import invert_T, rotation_from_rotvec, rotvec_from_rotation
 from arinspect.typed import FloatArray
 
 CHI2_3DOF_95 = 7.814727903251178
@@ -48,3 +49,37 @@ def translation_bound95_m(covariance: FloatArray, T_cam_section: FloatArray) -> 
     """Radius (m) along the worst axis of the 95 % confidence ellipsoid of the translation."""
     largest = float(np.linalg.eigvalsh(translation_covariance(covariance, T_cam_section)).max())
     return float(np.sqrt(CHI2_3DOF_95 * max(largest, 0.0)))
+
+
+def left_perturbation(T_to: FloatArray, T_from: FloatArray) -> FloatArray:
+    """(6,) ``delta = [omega, v]`` with ``T_to = exp(delta) @ T_from`` (first order)."""
+    delta_T = T_to @ invert_T(T_from)
+    return np.concatenate([rotvec_from_rotation(delta_T[:3, :3]), delta_T[:3, 3]])
+
+
+def fuse_poses(
+    T_a: FloatArray, cov_a: FloatArray, T_b: FloatArray, cov_b: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Information-weighted combination of two independent estimates of one pose.
+
+    A Kalman update on SE(3) to first order: the result moves ``T_a`` by the share of the
+    perturbation towards ``T_b`` that the information of ``b`` earns; its covariance is
+    the inverse of the summed information (never larger than either input's).
+
+    Args:
+        T_a: (4, 4) first estimate (e.g. the motion prediction), metres.
+        cov_a: (6, 6) its covariance (module convention).
+        T_b: (4, 4) second estimate (e.g. from markers).
+        cov_b: (6, 6) its covariance; may be rank-deficient (a direction it does not see).
+
+    Returns:
+        The fused pose and its (6, 6) covariance.
+    """
+    info_a, info_b = np.linalg.pinv(cov_a), np.linalg.pinv(cov_b)
+    covariance = np.linalg.inv(info_a + info_b)
+    step = covariance @ info_b @ left_perturbation(T_b, T_a)
+    T_step = np.eye(4)
+    T_step[:3, :3] = rotation_from_rotvec(step[:3])
+    T_step[:3, 3] = step[3:]
+    covariance = 0.5 * (covariance + covariance.T)
+    return T_step @ T_a, covariance

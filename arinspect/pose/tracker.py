@@ -1,7 +1,9 @@
 """Frame-to-frame tracking of T_cam_section over a recording.
 
 Each frame: predict (headset SLAM motion when the recording has it, else constant
-velocity), detect markers and solve PnP seeded with the prediction, refine against the CAD
+velocity), detect markers and solve PnP seeded with the prediction, fuse the marker pose
+with a trusted prediction (information-weighted, so one or two markers keep a track that
+they could not start), refine against the CAD
 (ICP on depth; image edges when neither markers nor depth help), then judge the result.
 A frame is ``tracked`` when it continues the track with a trusted pose (95 % translation
 bound within `TrackerConfig.max_bound95_m`); ``reinitialised`` when markers set the pose
@@ -21,8 +23,8 @@ import numpy as np
 from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
 from arinspect.errors import ShapeError
-from arinspect.geometry import invert_T, pose_error, rotvec_from_rotation
-from arinspect.pose.covariance import translation_bound95_m
+from arinspect.geometry import invert_T
+from arinspect.pose.covariance import fuse_poses, left_perturbation, translation_bound95_m
 from arinspect.pose.marker_detection import MarkerDetector, MarkerDetectorConfig
 from arinspect.pose.model_view import StructureModel
 from arinspect.pose.pnp import PnPConfig, PoseEstimate, estimate_pose
@@ -50,10 +52,10 @@ class TrackerConfig:
         pnp: Marker PnP thresholds.
         icp: Depth refinement.
         edges: Image-edge refinement.
-        max_speed_m_s: Fastest plausible head motion; a larger jump is a re-initialisation.
         max_bound95_m: Largest 95 % translation bound of a `tracked` frame, metres.
-        marker_agreement_chi2: A CAD refinement of a marker pose is rejected when it moves the
-            pose outside this chi-square bound (6 dof) of the marker pose's covariance.
+        marker_agreement_chi2: Chi-square bound (6 dof) of agreement: markers are fused with
+            the prediction only within it, and a CAD refinement of a marker pose is rejected
+            when it moves the pose outside it.
         icp_min_fitness: Share of the observed depth points the CAD must explain after ICP
             for its covariance to be believed (a wrong convergence explains far fewer).
         use_edges: Refine from image edges when a frame has no markers and no depth. Off by
@@ -62,6 +64,8 @@ class TrackerConfig:
             (docs/pose.md).
         motion_sigma_headset: Per-frame pose noise [rad, m] of a prediction from the
             headset's SLAM motion.
+        motion_sigma_headset_per_m: Further translation noise of that prediction per metre
+            the headset moved since the previous frame (odometry drifts with the path).
         motion_sigma_constant_velocity: The same for a constant-velocity prediction.
     """
 
@@ -69,12 +73,12 @@ class TrackerConfig:
     pnp: PnPConfig = field(default_factory=PnPConfig)
     icp: IcpConfig = field(default_factory=IcpConfig)
     edges: EdgeConfig = field(default_factory=EdgeConfig)
-    max_speed_m_s: float = 2.0
     max_bound95_m: float = 0.02
     marker_agreement_chi2: float = 16.81  # chi-square, 6 dof, 99 %
     icp_min_fitness: float = 0.4
     use_edges: bool = False
-    motion_sigma_headset: tuple[float, float] = (0.002, 0.005)
+    motion_sigma_headset: tuple[float, float] = (0.002, 0.003)
+    motion_sigma_headset_per_m: float = 0.02
     motion_sigma_constant_velocity: tuple[float, float] = (0.02, 0.03)
 
 
@@ -140,6 +144,8 @@ class PoseTracker:
         ] = []  # (timestamp, pose) of good frames
         self._last_headset: FloatArray | None = None
         self._lost = True
+        self._frames_lost = 0  # frames since the last good one
+        self._predicted_by_headset = False
 
     def _predict(
         self, timestamp_s: float | None, T_world_cam: FloatArray | None
@@ -148,32 +154,35 @@ class PoseTracker:
         if not self._history:
             return self._init, None
         last_t, T_last, cov_last = self._history[-1]
-        if T_world_cam is not None and self._last_headset is not None:
-            # Relative motion from the headset's SLAM: its drift cancels over one frame.
-            T_pred = invert_T(T_world_cam) @ self._last_headset @ T_last
-            sigma = self.config.motion_sigma_headset
-        else:
-            sigma = self.config.motion_sigma_constant_velocity
-            T_pred = T_last
-            if len(self._history) >= 2:
-                prev_t, T_prev, _ = self._history[-2]
-                regular = True
-                if (
-                    timestamp_s is not None
-                    and last_t is not None
-                    and prev_t is not None
-                    and last_t > prev_t
-                ):
-                    regular = abs((timestamp_s - last_t) / (last_t - prev_t) - 1.0) <= 0.25
-                if regular:  # irregular timing: constant position is the safer guess
-                    T_pred = T_last @ invert_T(T_prev) @ T_last
+        self._predicted_by_headset = T_world_cam is not None and self._last_headset is not None
+        if self._predicted_by_headset:
+            # Relative motion from the headset's SLAM since the last good frame: odometry
+            # drift grows with the frames in between and with the path.
+            T_now_last = invert_T(T_world_cam) @ self._last_headset
+            T_pred = T_now_last @ T_last
+            frames = self._frames_lost + 1
+            moved_m = float(np.linalg.norm(T_now_last[:3, 3]))
+            rad, metres = self.config.motion_sigma_headset
+            var_rad = rad**2 * frames
+            var_m = metres**2 * frames + (self.config.motion_sigma_headset_per_m * moved_m) ** 2
+            motion = np.diag([var_rad] * 3 + [var_m] * 3)
+            return T_pred, cov_last + motion
+        sigma = self.config.motion_sigma_constant_velocity
+        T_pred = T_last
+        if len(self._history) >= 2:
+            prev_t, T_prev, _ = self._history[-2]
+            regular = True
+            if (
+                timestamp_s is not None
+                and last_t is not None
+                and prev_t is not None
+                and last_t > prev_t
+            ):
+                regular = abs((timestamp_s - last_t) / (last_t - prev_t) - 1.0) <= 0.25
+            if regular:  # irregular timing: constant position is the safer guess
+                T_pred = T_last @ invert_T(T_prev) @ T_last
         motion = np.diag([sigma[0] ** 2] * 3 + [sigma[1] ** 2] * 3)
         return T_pred, cov_last + motion
-
-    def _max_jump_m(self, timestamp_s: float | None) -> float:
-        last_t = self._history[-1][0] if self._history else None
-        dt = (timestamp_s - last_t) if timestamp_s is not None and last_t is not None else 0.5
-        return self.config.max_speed_m_s * max(dt, 0.0) + 0.05
 
     def process(
         self,
@@ -204,12 +213,10 @@ class PoseTracker:
         estimate = estimate_pose(detections, self.markers, self.camera, self.config.pnp, prediction)
         times["pnp"] = time.perf_counter() - clock
         clock = time.perf_counter()
-        T, covariance, source, reinit = self._choose(
-            estimate, prediction, predicted_cov, timestamp_s
-        )
-        rms = estimate.rms_px if estimate is not None and source == "markers" else np.nan
+        T, covariance, source, reinit = self._choose(estimate, prediction, predicted_cov)
+        rms = estimate.rms_px if estimate is not None and source.startswith("markers") else np.nan
         if T is not None:
-            T, covariance, source = self._refine(T, covariance, source, image, depth_m, estimate)
+            T, covariance, source = self._refine(T, covariance, source, image, depth_m)
         times["refine"] = time.perf_counter() - clock
         result = self._judge(im_id, T, covariance, source, rms, reinit, estimate, times)
         self._remember(result, timestamp_s, T_world_cam)
@@ -220,27 +227,37 @@ class PoseTracker:
         estimate: PoseEstimate | None,
         prediction: FloatArray | None,
         predicted_cov: FloatArray | None,
-        timestamp_s: float | None,
     ) -> tuple[FloatArray | None, FloatArray | None, str, bool]:
-        """The pose to refine: markers unless they contradict a trusted prediction."""
+        """The pose to refine, its covariance, its source and whether it restarts the track.
+
+        Markers that agree with the prediction (chi-square gate on the difference) are fused
+        with it. A prediction counts while the track holds, and after a loss only when it
+        comes from the headset's odometry (whose uncertainty grows with the frames lost).
+        Markers that contradict a trusted prediction win only when two or more agree among
+        themselves; a single one is taken for an outlier.
+        """
+        usable = predicted_cov is not None and (not self._lost or self._predicted_by_headset)
         if estimate is not None:
-            jump = (
-                pose_error(estimate.T_cam_section, prediction)[0] if prediction is not None else 0.0
-            )
-            trusted_prediction = prediction is not None and not self._lost
-            if not trusted_prediction or jump <= self._max_jump_m(timestamp_s):
-                return (
-                    estimate.T_cam_section,
-                    estimate.covariance,
-                    "markers",
-                    not trusted_prediction,
+            if usable and self._agrees(estimate, prediction, predicted_cov):
+                T, covariance = fuse_poses(
+                    prediction, predicted_cov, estimate.T_cam_section, estimate.covariance
                 )
-            if len(estimate.inlier_markers) >= 2:
+                return T, covariance, "markers+motion", self._lost
+            if not usable or self._lost or len(estimate.inlier_markers) >= 2:
                 return estimate.T_cam_section, estimate.covariance, "markers", True
         if prediction is not None:
             source = "init" if not self._history else "prediction"
             return prediction, predicted_cov, source, False
         return None, None, "none", False
+
+    def _agrees(
+        self, estimate: PoseEstimate, prediction: FloatArray, predicted_cov: FloatArray
+    ) -> bool:
+        """Whether the marker pose and the prediction differ by no more than their noise."""
+        delta = left_perturbation(estimate.T_cam_section, prediction)
+        combined = predicted_cov + estimate.covariance
+        mahalanobis2 = float(delta @ np.linalg.pinv(combined) @ delta)
+        return mahalanobis2 <= self.config.marker_agreement_chi2
 
     def _refine(
         self,
@@ -249,11 +266,10 @@ class PoseTracker:
         source: str,
         image: UInt8Image,
         depth_m: np.ndarray | None,
-        estimate: PoseEstimate | None,
     ) -> tuple[FloatArray, FloatArray | None, str]:
         if depth_m is not None:
             icp = refine_with_depth(self.model, self.camera, depth_m, T, self.config.icp)
-            if icp.accepted and self._keeps_markers(icp.T_cam_section, estimate, source):
+            if icp.accepted and self._keeps_start(icp.T_cam_section, T, covariance, source):
                 trusted = icp.fitness >= self.config.icp_min_fitness
                 if trusted and np.linalg.matrix_rank(icp.information) == 6:
                     sigma2 = max(icp.rms_after_m, MIN_DEPTH_SIGMA_M) ** 2
@@ -263,7 +279,7 @@ class PoseTracker:
                     covariance = sigma2 * np.linalg.inv(icp.information) + floor
                 return icp.T_cam_section, covariance, source + "+icp"
             return T, covariance, source
-        if source != "markers" and self.config.use_edges:
+        if not source.startswith("markers") and self.config.use_edges:
             edges = refine_with_edges(self.model, self.camera, image, T, self.config.edges)
             if (
                 edges.accepted
@@ -274,13 +290,14 @@ class PoseTracker:
                 return edges.T_cam_section, covariance, source + "+edges"
         return T, covariance, source
 
-    def _keeps_markers(self, T: FloatArray, estimate: PoseEstimate | None, source: str) -> bool:
-        """A refinement must stay inside the confidence region of the markers it started from."""
-        if estimate is None or source != "markers":
+    def _keeps_start(
+        self, T: FloatArray, T_start: FloatArray, cov_start: FloatArray | None, source: str
+    ) -> bool:
+        """A refinement must stay inside the confidence region of the marker pose it began at."""
+        if cov_start is None or not source.startswith("markers"):
             return True
-        delta_T = T @ invert_T(estimate.T_cam_section)  # left perturbation, camera frame
-        delta = np.concatenate([rotvec_from_rotation(delta_T[:3, :3]), delta_T[:3, 3]])
-        mahalanobis2 = float(delta @ np.linalg.pinv(estimate.covariance) @ delta)
+        delta = left_perturbation(T, T_start)
+        mahalanobis2 = float(delta @ np.linalg.pinv(cov_start) @ delta)
         return mahalanobis2 <= self.config.marker_agreement_chi2
 
     def _judge(
@@ -321,8 +338,10 @@ class PoseTracker:
     ) -> None:
         if result.status == "lost":
             self._lost = True
+            self._frames_lost += 1
             return
         self._lost = result.bound95_m > self.config.max_bound95_m
+        self._frames_lost = 0
         self._history = [
             *self._history[-1:],
             (timestamp_s, result.T_cam_section, result.covariance),

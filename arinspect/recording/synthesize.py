@@ -66,19 +66,34 @@ def _blur_angle_deg(
     return float(np.degrees(np.arctan2(d[1], d[0]))) if np.isfinite(d).all() else 0.0
 
 
+HEADSET_DRIFT_RAD = np.deg2rad(0.05)
+"""Rotation error per frame and axis of the simulated SLAM's relative motion, radians."""
+HEADSET_DRIFT_M = (0.001, 0.01)
+"""Translation error per frame and axis of the simulated SLAM: metres plus a share of the
+distance moved since the previous frame (visual-inertial odometry drifts about 1 %)."""
+
+
 def _headset_poses(poses: list[FloatArray], rng: np.random.Generator) -> list[FloatArray]:
-    """T_world_cam of a SLAM headset: a fixed world placement plus a slowly drifting error."""
+    """T_world_cam of a SLAM headset: a fixed world placement plus a slowly drifting error.
+
+    The error is that of odometry: each frame's motion relative to the previous one is
+    perturbed in the camera's own frame, so the drift grows with the path, not with the
+    distance from the world origin.
+    """
     T_world_section = np.eye(4)
     T_world_section[:3, :3] = rotation_from_rotvec([0.0, 0.0, rng.uniform(-np.pi, np.pi)])
     T_world_section[:3, 3] = rng.uniform(-20.0, 20.0, 3)
-    drift = np.eye(4)
-    result = []
-    for T_cam_section in poses:
-        step = np.eye(4)
-        step[:3, :3] = rotation_from_rotvec(rng.normal(0.0, np.deg2rad(0.05), 3))
-        step[:3, 3] = rng.normal(0.0, 0.003, 3)
-        drift = drift @ step
-        result.append(drift @ T_world_section @ invert_T(T_cam_section))
+    if not poses:
+        return []
+    result = [T_world_section @ invert_T(poses[0])]
+    rng.normal(0.0, 1.0, 6)  # the first frame's draws: later noise stays as in older recordings
+    for T_prev, T_cam_section in zip(poses, poses[1:], strict=False):
+        motion = T_prev @ invert_T(T_cam_section)  # this camera frame -> the previous one
+        error = np.eye(4)
+        error[:3, :3] = rotation_from_rotvec(rng.normal(0.0, HEADSET_DRIFT_RAD, 3))
+        sigma_m = HEADSET_DRIFT_M[0] + HEADSET_DRIFT_M[1] * np.linalg.norm(motion[:3, 3])
+        error[:3, 3] = rng.normal(0.0, sigma_m, 3)
+        result.append(result[-1] @ motion @ error)
     return result
 
 

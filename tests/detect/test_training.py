@@ -104,3 +104,25 @@ def test_exported_model_runs_in_onnxruntime_like_pytorch(tmp_path):
     cells = sum((96 // s) * (128 // s) for s in STRIDES)
     assert onnx_rows.shape == (1, cells, 4 + len(CLASSES))
     np.testing.assert_allclose(onnx_rows, torch_rows, rtol=1e-3, atol=1e-3)
+
+
+def test_fine_tuning_starts_from_the_given_weights(tmp_path):
+    from arinspect.cad.catalog import load_catalog
+    from arinspect.detect.synthetic import DatasetSpec, write_dataset
+    from arinspect.detect.training import save_checkpoint, train_detector
+
+    spec = DatasetSpec(
+        section_seeds=(31,), frames_per_section=2, image_size_wh=(256, 192), focal_px=240.0, seed=4
+    )
+    write_dataset(spec, tmp_path / "data")
+    classes = list(load_catalog().classes)
+    config = TrainConfig(epochs=1, batch_size=2, crop_hw=(128, 160), warmup_steps=1, threads=1)
+    stage1 = train_detector(tmp_path / "data", classes, config)
+    weights = save_checkpoint(stage1, tmp_path / "stage1.pt")
+    frozen = TrainConfig(**{**config.__dict__, "learning_rate": 0.0, "seed": 7})
+    tuned = train_detector(tmp_path / "data", classes, frozen, initial_weights=weights)
+    fresh = train_detector(tmp_path / "data", classes, frozen)
+    for (name, a), b in zip(stage1.named_parameters(), tuned.parameters(), strict=True):
+        assert torch.equal(a, b), name  # learning rate 0: the loaded weights, unchanged
+    pairs = zip(stage1.parameters(), fresh.parameters(), strict=True)
+    assert not all(torch.equal(a, c) for a, c in pairs)
