@@ -139,6 +139,33 @@ def test_qa_sees_pins_and_statuses_and_a_status_change_reaches_a_second_browser(
         ).json()
     assert stored["status"] == "verified" and stored["modified_by"] == "quinn"
 
+    # QA assigns it and comments; the worker, looking at the same annotation, sees both.
+    worker.click(f"#annotations li[data-id='{chosen['id']}']")
+    worker.wait_for_selector("#detail:not([hidden]) h3")
+    qa.fill("#detail form.assign input[name=assignee]", "wanda")
+    qa.click("#detail form.assign button")
+    qa.wait_for_function(
+        f"window.arinspectViewer.annotations.get('{chosen['id']}').assignee === 'wanda'"
+    )
+    qa.fill("#detail form.comment textarea", "checked on site, weld OK")
+    qa.click("#detail form.comment button")
+    worker.wait_for_function(
+        "document.querySelector('#detail ul.comments')?.textContent.includes('weld OK')",
+        timeout=10_000,
+    )
+    worker.wait_for_function(
+        f"document.querySelector(\"#annotations li[data-id='{chosen['id']}'] small\")"
+        "?.textContent.includes('wanda')",
+        timeout=10_000,
+    )
+    with httpx.Client(base_url=url) as http:
+        headers = {"Authorization": f"Bearer {tokens['qa']}"}
+        base = f"/api/sections/{seeded.section_id}/annotations/{chosen['id']}"
+        stored = http.get(base, headers=headers).json()
+        comments = http.get(f"{base}/comments", headers=headers).json()
+    assert stored["assignee"] == "wanda" and stored["status"] == "verified"
+    assert [(c["author"], c["text"]) for c in comments] == [("quinn", "checked on site, weld OK")]
+
     # The worker may not verify: the workflow offers no such button to that role.
     worker.click(f"#annotations li[data-id='{resolved[-1]['id']}']")
     worker.wait_for_selector("#detail:not([hidden]) h3")

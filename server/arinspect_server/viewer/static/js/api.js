@@ -33,6 +33,7 @@ export class Api {
   async bytes(path) { return (await this.request('GET', path)).arrayBuffer(); }
   async blobUrl(path) { return URL.createObjectURL(await (await this.request('GET', path)).blob()); }
   async patch(path, body) { return (await this.request('PATCH', path, body)).json(); }
+  async post(path, body) { return (await this.request('POST', path, body)).json(); }
 }
 
 export function newOpId() {

@@ -152,20 +152,38 @@ async function showDetail(annotationId) {
   await renderDetail($('detail'), {
     annotation, attachments, comments, history, transitions, canEdit: true,
     mediaUrl: (attachment) => state.api.blobUrl(`/api/attachments/${attachment.id}`),
-    onStatus: (status) => changeStatus(annotation, status),
+    onStatus: (status) => editAnnotation(annotation, { status }, 'status change'),
+    onAssign: (assignee) => editAnnotation(annotation, { assignee }, 'assignment'),
+    onComment: (text) => addComment(annotation, text),
   });
 }
 
-async function changeStatus(annotation, status) {
-  const path = `/api/sections/${encodeURIComponent(state.sectionId)}/annotations/${annotation.id}`;
+function annotationPath(annotation) {
+  return `/api/sections/${encodeURIComponent(state.sectionId)}/annotations/${annotation.id}`;
+}
+
+// A change of some fields on top of the version shown; conflicts are reported.
+async function editAnnotation(annotation, fields, what) {
   try {
-    const result = await state.api.patch(path, {
-      op_id: newOpId(), base_version: annotation.version, status,
+    const result = await state.api.patch(annotationPath(annotation), {
+      op_id: newOpId(), base_version: annotation.version, ...fields,
     });
     if (result.conflicts?.length) showMessage(result.conflicts.map((c) => c.reason).join('; '));
     applyAnnotation(result.data);
+    refreshFilters();
+    refreshAnnotations();
+    await showDetail(annotation.id);
   } catch (error) {
-    showMessage(`status change refused: ${error.detail ?? error.message}`);
+    showMessage(`${what} refused: ${error.detail ?? error.message}`);
+  }
+}
+
+async function addComment(annotation, text) {
+  try {
+    await state.api.post(`${annotationPath(annotation)}/comments`, { op_id: newOpId(), text });
+    await showDetail(annotation.id);
+  } catch (error) {
+    showMessage(`comment refused: ${error.detail ?? error.message}`);
   }
 }
 
@@ -180,6 +198,9 @@ function applyEvents(events) {
   let annotationsChanged = false;
   for (const event of events) {
     if (event.entity === 'annotation') { applyAnnotation(event.data); annotationsChanged = true; }
+    else if (event.entity === 'comment' && event.data.annotation_id === state.selectedId) {
+      showDetail(state.selectedId);
+    }
     else if (event.entity === 'conflict') showMessage(`conflict on ${event.data.field}: ${event.data.reason}`);
     else if (event.entity === 'run') findingsReload ??= reloadFindings();
     else if (event.entity === 'model') reloadModel();

@@ -36,7 +36,8 @@ export function renderList(list, annotations, selectedId, classOf, onSelect) {
 }
 
 // detail: {annotation, attachments, comments, history, transitions, canEdit,
-//          mediaUrl(attachment) -> Promise<url>, onStatus(status)}
+//          mediaUrl(attachment) -> Promise<url>, onStatus(status), onAssign(user|null),
+//          onComment(text)}
 export async function renderDetail(panel, detail) {
   const a = detail.annotation;
   const rows = [
@@ -47,6 +48,9 @@ export async function renderDetail(panel, detail) {
   ];
   const table = element('table', {}, ...rows.map(([name, value]) =>
     element('tr', {}, element('td', {}, name), element('td', {}, value))));
+  // A live update re-renders the panel: keep a comment being typed for the same annotation.
+  const draft = panel.dataset.id === a.id ? panel.querySelector('form.comment textarea')?.value : '';
+  panel.dataset.id = a.id;
   panel.replaceChildren(element('h3', {}, a.title), table);
   if (a.description) {
     panel.append(element('h4', {}, a.kind === 'voice' ? 'Transcript' : 'Description'),
@@ -59,6 +63,16 @@ export async function renderDetail(panel, detail) {
     actions.append(button);
   }
   panel.append(actions);
+  const assign = element('form', { class: 'assign' },
+    element('input', { name: 'assignee', value: a.assignee ?? '', placeholder: 'user name',
+      pattern: '[A-Za-z0-9._@\\-]{1,64}', title: 'a user name (letters, digits, . _ @ -)' }),
+    element('button', { type: 'submit' }, 'Assign'));
+  assign.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const name = assign.elements.assignee.value.trim();
+    detail.onAssign(name || null);
+  });
+  panel.append(assign);
   for (const attachment of detail.attachments) {
     const url = await detail.mediaUrl(attachment);
     if (attachment.kind === 'snapshot') {
@@ -68,10 +82,20 @@ export async function renderDetail(panel, detail) {
         element('audio', { src: url, controls: true, preload: 'metadata' }));
     }
   }
-  if (detail.comments.length) {
-    panel.append(element('h4', {}, 'Comments'), element('ul', {}, ...detail.comments.map((c) =>
+  panel.append(element('h4', {}, 'Comments'), element('ul', { class: 'comments' },
+    ...detail.comments.map((c) =>
       element('li', {}, element('strong', {}, c.author), ` (${c.created_at}): ${c.text}`))));
-  }
+  const comment = element('form', { class: 'comment' },
+    element('textarea', { name: 'text', rows: 2, required: true, maxLength: 10000,
+      placeholder: 'add a comment', value: draft ?? '' }),
+    element('button', { type: 'submit' }, 'Comment'));
+  comment.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const textValue = comment.elements.text.value.trim();
+    comment.elements.text.value = '';
+    if (textValue) detail.onComment(textValue);
+  });
+  panel.append(comment);
   panel.append(element('h4', {}, 'History'), element('table', { class: 'history' },
     ...detail.history.map((h) => element('tr', {},
       element('td', {}, h.at), element('td', {}, `${h.user} (${h.device})`),
