@@ -87,18 +87,13 @@ class InspectionWorker:
         return outcome
 
     def _inspect(self, unit: BatchUnit, folder: Path) -> dict[str, Any]:
-        from arinspect.camera import load_camera
-        from arinspect.errors import ConfigError
         from arinspect.inspection.pipeline import Inspector
         from arinspect.inspection.report import ReportWriter
         from arinspect.recording.bop import Recording
 
         recording = Recording(unit.recording)
-        section_dir = unit.section or recording.section_folder
-        if section_dir is None:
-            raise ConfigError("the recording names no section and the manifest gives none")
-        section = self.section(Path(section_dir).resolve())
-        camera = load_camera(unit.camera) if unit.camera else recording.camera
+        section_dir, camera = recording.inputs(unit.section, unit.camera)
+        section = self.section(section_dir.resolve())
         result = Inspector(section, camera, self.detector).inspect(recording)
         ReportWriter(result, recording, str(self.detector.model_path)).write(folder)
         return {"section": section.name, "frames": len(result.frames),

@@ -16,7 +16,7 @@ import trimesh
 
 from arinspect import __version__
 from arinspect.cad.mesh import load_mesh
-from arinspect.errors import DataFormatError
+from arinspect.jsonfile import read_json
 from arinspect.resources import CATALOG_DIR
 from arinspect.schema_check import check_document
 
@@ -77,14 +77,7 @@ def load_catalog(folder: str | Path = CATALOG_DIR) -> Catalog:
     """
     folder = Path(folder)
     path = folder / CATALOG_FILE
-    if not path.is_file():
-        raise DataFormatError(path, "catalog not found (rebuild it with `arinspect catalog build`)")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise DataFormatError(
-            path, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from exc
+    doc = read_json(path, "catalog not found (rebuild it with `arinspect catalog build`)")
     check_document(doc, "catalog", path)
     classes = {
         item["class"]: CatalogClass(

@@ -25,6 +25,7 @@ import trimesh
 
 from arinspect.cad.mesh import load_mesh
 from arinspect.errors import DataFormatError
+from arinspect.jsonfile import read_json
 from arinspect.typed import FloatArray
 
 SECTION_FILE = "section.json"
@@ -249,16 +250,7 @@ def read_section_json(folder: str | Path) -> dict[str, Any]:
     path = folder / SECTION_FILE
     if not folder.is_dir():
         raise DataFormatError(folder, "section folder not found")
-    if not path.is_file():
-        raise DataFormatError(path, "section.json not found")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(path, f"not UTF-8 text ({exc.reason})") from exc
-    except json.JSONDecodeError as exc:
-        raise DataFormatError(
-            path, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from exc
+    doc = read_json(path, "section.json not found")
     if not isinstance(doc, dict):
         raise DataFormatError(path, "top level must be a JSON object")
     return doc

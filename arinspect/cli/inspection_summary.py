@@ -43,20 +43,15 @@ def inspect_and_report(
 ) -> InspectionResult:
     """Inspect a recording, write the report into `out_dir`, print the summary."""
     from arinspect.cad.section import load_section
-    from arinspect.camera import load_camera
     from arinspect.cli.progress import frame_progress
     from arinspect.detect.runtime import PartDetector
-    from arinspect.errors import ConfigError
     from arinspect.inspection.pipeline import Inspector
     from arinspect.inspection.report import ReportWriter
     from arinspect.recording.bop import Recording
 
     recording = Recording(recording_dir)
-    section_dir = section_dir or recording.section_folder
-    if section_dir is None:
-        raise ConfigError("the recording names no section (no recording.json): give --section")
+    section_dir, camera = recording.inputs(section_dir, camera_path)
     section = load_section(section_dir)
-    camera = load_camera(camera_path) if camera_path else recording.camera
     detector = PartDetector(model, threads=threads)
     inspector = Inspector(section, camera, detector)
     result = inspector.inspect(recording, frame_progress("inspecting", indent))

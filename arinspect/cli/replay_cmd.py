@@ -48,24 +48,19 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from arinspect.cad.section import load_section
-    from arinspect.camera import load_camera
     from arinspect.cli.progress import frame_progress
     from arinspect.client.link import switchable_client
     from arinspect.client.replay import replay
     from arinspect.client.replay_script import ReplayScript, load_script
     from arinspect.client.sync import SyncClient
     from arinspect.detect.runtime import PartDetector
-    from arinspect.errors import ConfigError
     from arinspect.inspection.pipeline import Inspector
     from arinspect.recording.bop import Recording
 
     script = load_script(args.script) if args.script else ReplayScript(None)
     recording = Recording(args.recording)
-    section_dir = args.section or recording.section_folder
-    if section_dir is None:
-        raise ConfigError("the recording names no section (no recording.json): give --section")
+    section_dir, camera = recording.inputs(args.section, args.camera)
     section = load_section(section_dir)
-    camera = load_camera(args.camera) if args.camera else recording.camera
     detector = PartDetector(args.model, threads=args.threads)
     inspector = Inspector(section, camera, detector)
     http, link = switchable_client(args.server)

@@ -59,19 +59,14 @@ def run(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from arinspect.cad.section import load_section
-    from arinspect.camera import load_camera
     from arinspect.cli.progress import frame_progress
-    from arinspect.errors import ConfigError
     from arinspect.pose.track_recording import compare_with_truth, track_recording, write_poses
     from arinspect.pose.tracker import TrackerConfig
     from arinspect.recording.bop import Recording
 
     recording = Recording(args.recording)
-    section_dir = args.section or recording.section_folder
-    if section_dir is None:
-        raise ConfigError("the recording names no section (no recording.json): give --section")
+    section_dir, camera = recording.inputs(args.section, args.camera)
     section = load_section(section_dir)
-    camera = load_camera(args.camera) if args.camera else recording.camera
     init = read_init_pose(args.init_pose) if args.init_pose else None
     config = replace(TrackerConfig(), use_edges=args.edges)
     results = track_recording(recording, section, camera, config, init, frame_progress("tracking"))

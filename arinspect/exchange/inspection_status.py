@@ -9,13 +9,13 @@ per part with ``id`` (or ``part_id``), ``status`` (``present``, ``missing``,
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from arinspect.errors import DataFormatError
+from arinspect.jsonfile import read_json
 
 NOT_INSPECTED = "not_inspected"
 
@@ -97,14 +97,4 @@ def read_report(path: str | Path) -> PartStatuses:
             malformed (see `statuses_from_report`).
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataFormatError(path, "report file not found")
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(path, f"not UTF-8 text ({exc.reason})") from exc
-    except json.JSONDecodeError as exc:
-        raise DataFormatError(
-            path, f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from exc
-    return statuses_from_report(doc, path)
+    return statuses_from_report(read_json(path, "report file not found"), path)

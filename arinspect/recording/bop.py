@@ -29,8 +29,9 @@ import cv2
 import numpy as np
 
 from arinspect.camera import CameraModel, load_camera, save_camera
-from arinspect.errors import DataFormatError
+from arinspect.errors import ConfigError, DataFormatError
 from arinspect.geometry import is_rigid, make_T
+from arinspect.jsonfile import read_json
 from arinspect.schema_check import check_document
 from arinspect.typed import FloatArray, UInt8Image
 
@@ -46,15 +47,6 @@ def _frame_name(im_id: int) -> str:
 
 def _wh(shape: tuple[int, ...]) -> str:
     return f"{shape[1]}x{shape[0]}"
-
-
-def _read_json(path: Path) -> Any:
-    if not path.is_file():
-        raise DataFormatError(path, "file not found")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataFormatError(path, f"malformed JSON: {exc}") from exc
 
 
 def _write_json(path: Path, doc: Any) -> None:
@@ -145,7 +137,7 @@ class Recording:
         self.folder = Path(folder)
         if not self.folder.is_dir():
             raise DataFormatError(self.folder, "recording folder not found")
-        self._scene_camera = _read_json(self.folder / "scene_camera.json")
+        self._scene_camera = read_json(self.folder / "scene_camera.json")
         if not isinstance(self._scene_camera, dict) or not self._scene_camera:
             raise DataFormatError(
                 self.folder / "scene_camera.json", "must be a non-empty object keyed by image id"
@@ -173,7 +165,7 @@ class Recording:
         path = self.folder / "recording.json"
         if not path.exists():
             return {}
-        doc = _read_json(path)
+        doc = read_json(path)
         check_document(doc, "recording", path)
         return doc
 
@@ -198,6 +190,27 @@ class Recording:
         """The section this recording was made of, if ``recording.json`` names one."""
         section = self.meta.get("section")
         return (self.folder / section).resolve() if isinstance(section, str) else None
+
+    def inputs(
+        self, section_dir: str | Path | None = None, camera_path: str | Path | None = None
+    ) -> tuple[Path, CameraModel]:
+        """The section folder and the camera to inspect this recording with.
+
+        Args:
+            section_dir: Section folder; default: the one ``recording.json`` names.
+            camera_path: Camera YAML; default: the recording's own intrinsics.
+
+        Raises:
+            ConfigError: no section given and the recording names none.
+        """
+        folder = section_dir or self.section_folder
+        if folder is None:
+            raise ConfigError(
+                "the recording names no section (no recording.json) and none was given "
+                "(--section, or the manifest's section)"
+            )
+        camera = load_camera(camera_path) if camera_path else self.camera
+        return Path(folder), camera
 
     def bgr(self, im_id: int, check_size: bool = True) -> UInt8Image:
         """(H, W, 3) uint8 BGR image of a frame (grey images are expanded to 3 channels)."""
@@ -237,7 +250,7 @@ class Recording:
     @cached_property
     def _scene_gt(self) -> dict[str, Any]:
         path = self.folder / "scene_gt.json"
-        return _read_json(path) if path.is_file() else {}
+        return read_json(path) if path.is_file() else {}
 
     def gt_objects(self, im_id: int) -> list[GroundTruthObject]:
         """Every ground-truth object pose of a frame (empty without ground truth)."""
