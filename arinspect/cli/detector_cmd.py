@@ -36,9 +36,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--reuse-dataset", action="store_true", help="keep an existing dataset in --work"
     )
     build.add_argument(
-        "--stage1-weights", type=Path, default=None,
-        help="skip training stage 1: start the fine-tuning from these weights "
-        "(WORK/detector_stage1.pt of an earlier build)",
+        "--start-stage",
+        type=int,
+        default=1,
+        help="resume the training at this stage (needs --start-weights)",
+    )
+    build.add_argument(
+        "--start-weights", type=Path, default=None,
+        help="weights of the stage before --start-stage (WORK/detector_stage{N}.pt of an "
+        "earlier build)",
     )  # fmt: skip
     build.set_defaults(func=run_build)
 
@@ -68,7 +74,8 @@ def run_build(args: argparse.Namespace) -> int:
         threads=args.threads,
         workers=args.workers,
         reuse_dataset=args.reuse_dataset,
-        stage1_weights=args.stage1_weights,
+        start_stage=args.start_stage,
+        start_weights=args.start_weights,
         report=print,
     )
     print(f"model and card written to {card.parent}")

@@ -19,8 +19,7 @@ from arinspect import __version__
 from arinspect.cad.catalog import load_catalog
 from arinspect.detect.evaluation import Evaluation
 from arinspect.detect.recipe import (
-    FINE_TUNE_EPOCHS,
-    FINE_TUNE_LEARNING_RATE,
+    FINE_TUNE_CYCLES,
     HELD_OUT_FRAMES,
     HELD_OUT_SECTION_SEEDS,
     TRAIN_SPEC,
@@ -30,6 +29,7 @@ from arinspect.detect.recipe import (
 from arinspect.detect.runtime import PartDetector
 from arinspect.detect.summary import evaluation_table
 from arinspect.detect.synthetic import ANNOTATIONS, write_dataset
+from arinspect.errors import ConfigError
 
 MODEL_FILE = "part_detector.onnx"
 
@@ -41,15 +41,20 @@ def build_detector(
     threads: int | None = None,
     workers: int = 2,
     reuse_dataset: bool = False,
-    stage1_weights: str | Path | None = None,
+    start_stage: int = 1,
+    start_weights: str | Path | None = None,
     report: Callable[[str], None] = lambda _: None,
 ) -> Path:
     """Run the whole recipe; returns the path of the written ``MODEL_CARD.md``.
 
-    Training has two stages: the main cycle (`TrainConfig`), then a shorter fine-tuning
-    cycle at a lower rate from its weights (``FINE_TUNE_*`` in `arinspect.detect.recipe`).
-    ``stage1_weights`` skips stage 1 with the weights a previous build kept
-    (``WORK/detector_stage1.pt``); ``epochs`` overrides stage 1's epochs.
+    Training runs in stages: the main cycle (`TrainConfig`), then the shorter fine-tuning
+    cycles of ``FINE_TUNE_CYCLES`` (`arinspect.detect.recipe`), each from the weights of
+    the one before; every stage's weights are kept as ``WORK/detector_stage{N}.pt``.
+    ``start_stage`` > 1 resumes there from ``start_weights`` (the weights of the stage
+    before, from an earlier build); ``epochs`` overrides the main cycle's epochs.
+
+    Raises:
+        ConfigError: ``start_stage`` out of range, or > 1 without ``start_weights``.
     """
     from arinspect.detect.training import (
         TrainConfig,
@@ -61,6 +66,21 @@ def build_detector(
     out_dir, work_dir = Path(out_dir), Path(work_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     classes = list(load_catalog().classes)
+    config = TrainConfig()
+    if epochs is not None:
+        config = replace(config, epochs=epochs)
+    if threads is not None:
+        config = replace(config, threads=threads)
+    stages = [config] + [
+        replace(config, epochs=cycle_epochs, learning_rate=rate, warmup_steps=100,
+                seed=config.seed + number)
+        for number, (cycle_epochs, rate) in enumerate(FINE_TUNE_CYCLES, start=1)
+    ]  # fmt: skip
+    if not 1 <= start_stage <= len(stages) or (start_stage > 1) != (start_weights is not None):
+        raise ConfigError(
+            f"start at stage 1 without weights, or at stage 2-{len(stages)} with the weights "
+            f"of the stage before (got stage {start_stage}, weights {start_weights})"
+        )
     dataset_dir = work_dir / "train"
     started = time.perf_counter()
     if not (reuse_dataset and (dataset_dir / ANNOTATIONS).is_file()):
@@ -72,27 +92,14 @@ def build_detector(
             progress=lambda d, n: report(f"dataset: section {d}/{n}"),
         )
     dataset_minutes = (time.perf_counter() - started) / 60
-    config = TrainConfig()
-    if epochs is not None:
-        config = replace(config, epochs=epochs)
-    if threads is not None:
-        config = replace(config, threads=threads)
-    fine_tune = replace(
-        config, epochs=FINE_TUNE_EPOCHS, learning_rate=FINE_TUNE_LEARNING_RATE,
-        warmup_steps=100, seed=config.seed + 1,
-    )  # fmt: skip
-    started = time.perf_counter()
-    reused = stage1_weights
-    if stage1_weights is None:
-        stage1 = train_detector(dataset_dir, classes, config, report)
-        stage1_weights = save_checkpoint(stage1, work_dir / "detector_stage1.pt")
-    else:
-        report(f"stage 1: weights from {stage1_weights}")
-    stage1_minutes = (time.perf_counter() - started) / 60
-    started = time.perf_counter()
-    net = train_detector(dataset_dir, classes, fine_tune, report, stage1_weights)
-    stage2_minutes = (time.perf_counter() - started) / 60
-    save_checkpoint(net, work_dir / "detector_net.pt")
+    weights = None if start_weights is None else Path(start_weights)
+    stage_minutes: list[float | None] = [None] * (start_stage - 1)
+    for number, stage in enumerate(stages[start_stage - 1 :], start=start_stage):
+        report(f"stage {number}/{len(stages)}" + (f": from {weights}" if weights else ""))
+        started = time.perf_counter()
+        net = train_detector(dataset_dir, classes, stage, report, weights)
+        weights = save_checkpoint(net, work_dir / f"detector_stage{number}.pt")
+        stage_minutes.append(round((time.perf_counter() - started) / 60, 1))
     input_hw = (TRAIN_SPEC.image_size_wh[1], TRAIN_SPEC.image_size_wh[0])
     model_path = export_onnx(
         net,
@@ -115,11 +122,15 @@ def build_detector(
         "input_hw": list(input_hw),
         "dataset": asdict(TRAIN_SPEC),
         "training": asdict(config),
-        "fine_tuning": asdict(fine_tune),
+        "fine_tuning": [asdict(stage) for stage in stages[1:]],
         "dataset_minutes": round(dataset_minutes, 1),
-        "stage1_minutes": None if reused else round(stage1_minutes, 1),
-        "stage1_weights_reused": None if reused is None else str(reused),
-        "stage2_minutes": round(stage2_minutes, 1),
+        "stage_minutes": stage_minutes,
+        "started_from": None
+        if start_weights is None
+        else {
+            "stage": start_stage,
+            "weights": str(start_weights),
+        },
         "held_out": {"section_seeds": list(HELD_OUT_SECTION_SEEDS), **result.to_dict()},
         "latency_ms_2_threads": latency_ms,
         "machine": f"{platform.machine()}, {platform.processor() or 'cpu'}",
@@ -139,14 +150,14 @@ def _card_markdown(card: dict, result: Evaluation) -> str:
     crop_h, crop_w = training["crop_hw"]
     scale_lo, scale_hi = training["scale_range"]
     held_out_seeds = ", ".join(map(str, card["held_out"]["section_seeds"]))
-    stage1 = (
-        f"stage 1 {card['stage1_minutes']:.0f} min"
-        if card["stage1_weights_reused"] is None
-        else f"stage 1 reused from `{card['stage1_weights_reused']}` (an earlier build)"
+    stage_times = ", ".join(
+        f"stage {n} {'from an earlier build' if m is None else f'{m:.0f} min'}"
+        for n, m in enumerate(card["stage_minutes"], start=1)
     )
-    timing = (
-        f"this build: dataset {card['dataset_minutes']:.0f} min (0: reused), {stage1}, "
-        f"stage 2 {card['stage2_minutes']:.0f} min"
+    timing = f"this build: dataset {card['dataset_minutes']:.0f} min (0: reused), {stage_times}"
+    cycles = "; ".join(
+        f"{c['epochs']} epochs at lr {c['learning_rate']} (seed {c['seed']})"
+        for c in card["fine_tuning"]
     )
     stage = {k: latency.get(k, float("nan")) for k in ("preprocess", "inference", "postprocess")}
     return f"""# Part detector — model card
@@ -184,9 +195,8 @@ dataset in ~15 min and trains stage 1 in ~38 min with one thread).
 {training["epochs"]} epochs, batch {training["batch_size"]}, random {crop_h}×{crop_w} crops after
 rescaling ×{scale_lo}–{scale_hi}, flips and colour jitter; AdamW lr {training["learning_rate"]}
 (cosine), weight decay {training["weight_decay"]}; seed {training["seed"]}; IoU-aware class
-targets (BCE at positive cells, focal weight on background), GIoU on boxes; then a fine-tuning
-cycle from those weights: {card["fine_tuning"]["epochs"]} epochs, lr
-{card["fine_tuning"]["learning_rate"]} (cosine), seed {card["fine_tuning"]["seed"]}.
+targets (BCE at positive cells, focal weight on background), GIoU on boxes; then shorter
+cosine cycles, each from the weights of the one before: {cycles}.
 
 ## Held-out scores
 Sections with seeds {held_out_seeds} (never used in training): a walk-past and an orbit of
