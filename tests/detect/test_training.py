@@ -126,3 +126,14 @@ def test_fine_tuning_starts_from_the_given_weights(tmp_path):
         assert torch.equal(a, b), name  # learning rate 0: the loaded weights, unchanged
     pairs = zip(stage1.parameters(), fresh.parameters(), strict=True)
     assert not all(torch.equal(a, c) for a, c in pairs)
+
+
+@pytest.mark.parametrize(("stage", "weights"), [(2, None), (1, "w.pt"), (0, None), (9, "w.pt")])
+def test_build_refuses_an_impossible_start(tmp_path, stage, weights):
+    from arinspect.detect.build import build_detector
+    from arinspect.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="start at stage 1 without weights"):
+        build_detector(tmp_path / "out", tmp_path / "work", start_stage=stage,
+                       start_weights=weights)  # fmt: skip
+    assert not (tmp_path / "work").exists()  # refused before rendering anything
