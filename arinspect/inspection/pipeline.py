@@ -18,7 +18,7 @@ from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
 from arinspect.detect.runtime import Detection, PartDetector
 from arinspect.inspection.evidence import LookCriteria, PartLook, frame_looks
-from arinspect.inspection.expected import ExpectedViewer
+from arinspect.inspection.expected import ExpectedViewer, part_hulls_section
 from arinspect.inspection.fusion import FusionConfig, PartFinding, decide_all
 from arinspect.inspection.matching import Match, box_centre, match_frame
 from arinspect.inspection.unexpected import UnexpectedCollector, UnexpectedObject
@@ -126,6 +126,11 @@ class Inspector:
         scene = SectionScene(section)
         self.viewer = ExpectedViewer(scene, camera, config.visibility_scale)
         self.label_of_part = {lab.id: lab.index for lab in scene.labels if lab.kind == "part"}
+        hulls = part_hulls_section(section)
+        self.drawn_boxes = [
+            (part.class_name, hulls[part.id].min(axis=0), hulls[part.id].max(axis=0))
+            for part in section.parts
+        ]
         catalog = load_catalog()
         self.mounts = {name: entry.mount for name, entry in catalog.classes.items()}
 
@@ -199,7 +204,7 @@ class Inspector:
             self.section,
             self.camera,
             findings,
-            unexpected.reported(),
+            unexpected.reported(self.drawn_boxes),
             records,
             times,
             time.perf_counter() - started,

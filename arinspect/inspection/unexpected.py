@@ -3,11 +3,15 @@
 Each unmatched confident detection is placed in the section frame where its box centre's
 ray meets the CAD (the expected view's surface point); detections of one class within
 `cluster_radius_m` of each other are one object. An object is reported when it was seen
-in at least `min_frames` frames: a false alarm in a frame or two is not a finding.
+in at least `min_frames` frames: a false alarm in a frame or two is not a finding. An
+object within `known_margin_m` of the drawn place of a part of its class is that part,
+seen in frames where matching failed (its surface point lies on the steel behind it), not
+an extra one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -54,12 +58,21 @@ class UnexpectedCollector:
         min_score: Detections below this score are ignored here.
         cluster_radius_m: Sightings of one class closer than this are one object.
         min_frames: Frames an object must be seen in to be reported.
+        known_margin_m: Objects this close to the box of a drawn part of their class are
+            that part, metres.
     """
 
-    def __init__(self, min_score: float = 0.6, cluster_radius_m: float = 0.3, min_frames: int = 3):
+    def __init__(
+        self,
+        min_score: float = 0.6,
+        cluster_radius_m: float = 0.3,
+        min_frames: int = 3,
+        known_margin_m: float = 0.15,
+    ):
         self.min_score = min_score
         self.cluster_radius_m = cluster_radius_m
         self.min_frames = min_frames
+        self.known_margin_m = known_margin_m
         self.objects: list[UnexpectedObject] = []
 
     def add(
@@ -82,7 +95,29 @@ class UnexpectedCollector:
         obj.add(im_id, point_section, score, box)
         self.objects.append(obj)
 
-    def reported(self) -> list[UnexpectedObject]:
-        """Objects seen in enough frames, most-seen first."""
-        kept = [o for o in self.objects if len(o.frames) >= self.min_frames]
+    def reported(
+        self, drawn: Sequence[tuple[str, FloatArray, FloatArray]] = ()
+    ) -> list[UnexpectedObject]:
+        """Objects seen in enough frames and not at a drawn part of their class, most-seen first.
+
+        Args:
+            drawn: (class, lower corner, upper corner) of each part's axis-aligned box at its
+                drawn place, section frame, metres.
+        """
+        kept = [
+            o
+            for o in self.objects
+            if len(o.frames) >= self.min_frames and not self._at_drawn_part(o, drawn)
+        ]
         return sorted(kept, key=lambda o: (-len(o.frames), -o.best_score))
+
+    def _at_drawn_part(
+        self, obj: UnexpectedObject, drawn: Sequence[tuple[str, FloatArray, FloatArray]]
+    ) -> bool:
+        for class_name, lower, upper in drawn:
+            if class_name != obj.class_name:
+                continue
+            outside = obj.position_section - np.clip(obj.position_section, lower, upper)
+            if np.linalg.norm(outside) <= self.known_margin_m:
+                return True
+        return False
