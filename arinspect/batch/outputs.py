@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from arinspect import __version__
+from arinspect.atomic_write import write_atomic
 
 MARKER = "batch_unit.json"
 PARTIAL = ".partial"
@@ -70,7 +71,7 @@ def publish(out_dir: Path, unit_id: str, folder: Path, outcome: dict[str, Any]) 
     An older output of the unit (other inputs) is moved aside first and removed after.
     If another worker published the same inputs meanwhile, this copy is dropped.
     """
-    write_json_atomic(folder / MARKER, outcome)
+    write_atomic(folder / MARKER, json.dumps(outcome, indent=2).encode())
     final = out_dir / unit_id
     if completed(out_dir, unit_id, outcome["fingerprint"]) is not None:
         shutil.rmtree(folder, ignore_errors=True)
@@ -96,10 +97,3 @@ def remove_leftovers(out_dir: Path) -> int:
         else:
             path.unlink(missing_ok=True)
     return len(leftovers)
-
-
-def write_json_atomic(path: Path, document: Any) -> None:
-    """Write JSON through a temporary file in the same folder and a rename."""
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    tmp.write_text(json.dumps(document, indent=2), encoding="utf-8")
-    os.replace(tmp, path)

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arinspect.atomic_write import write_atomic
 from arinspect.batch.executors import Executor, Job
 from arinspect.batch.manifest import BatchUnit
 from arinspect.batch.outputs import (
     completed,
     fingerprint,
     remove_leftovers,
-    write_json_atomic,
 )
 from arinspect.batch.worker import unit_to_dict
 
@@ -116,7 +116,7 @@ def run_batch(
     run.processed = len(fresh)
     run.outcomes = [fresh.get(u.unit_id) or stored[u.unit_id] for u in units]
     run.wall_s = time.perf_counter() - started
-    write_json_atomic(out_dir / SUMMARY, summary_document(run, executor))
+    write_atomic(out_dir / SUMMARY, json.dumps(summary_document(run, executor), indent=2).encode())
     return run
 
 

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 import trimesh
 
+from arinspect.atomic_write import write_atomic
 from arinspect.cad.mesh import load_mesh
 from arinspect.errors import DataFormatError
 from arinspect.jsonfile import read_json
@@ -282,7 +283,4 @@ def save_section(section: Section, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / SECTION_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(section.to_dict(), indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, (json.dumps(section.to_dict(), indent=1) + "\n").encode())

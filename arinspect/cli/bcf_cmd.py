@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import socket
-import tempfile
 from pathlib import Path
 
 from arinspect.cli.serve_cmd import add_db_option, db_url
@@ -69,6 +67,7 @@ def import_cmd(args: argparse.Namespace) -> int:
 
 def export_cmd(args: argparse.Namespace) -> int:
     """Export a section to ``--out``, written atomically (temporary file, then rename)."""
+    from arinspect.atomic_write import write_atomic
     from arinspect_server.services.bcf import export_section
 
     db, _ = _open(args)
@@ -76,27 +75,6 @@ def export_cmd(args: argparse.Namespace) -> int:
         data = export_section(db, args.section)
     finally:
         db.dispose()
-    write_atomically(args.out, data)
+    write_atomic(args.out.resolve(), data)
     print(f"wrote {args.out} ({len(data)} bytes)")
     return 0
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
-    from arinspect.errors import DataFormatError
-
-    path = path.resolve()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-    except OSError as exc:
-        raise DataFormatError(path, f"cannot write ({exc.strerror or exc})") from exc

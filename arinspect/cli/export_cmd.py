@@ -46,8 +46,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def gltf_cmd(args: argparse.Namespace) -> int:
     """Write the GLB and print what it holds."""
+    from arinspect.atomic_write import write_atomic
     from arinspect.cad.section import load_section
-    from arinspect.exchange.gltf import section_glb, write_glb
+    from arinspect.exchange.gltf import section_glb
     from arinspect.exchange.inspection_status import NOT_INSPECTED, read_report
 
     if args.out.suffix.lower() != ".glb":
@@ -67,7 +68,7 @@ def gltf_cmd(args: argparse.Namespace) -> int:
         section, statuses.statuses, annotations, offsets_mm=statuses.offsets_mm,
         run_id=statuses.run_id,
     )  # fmt: skip
-    write_glb(args.out, data)
+    write_atomic(args.out, data)
     counts = Counter(statuses.statuses.get(p.id, NOT_INSPECTED) for p in section.parts)
     summary = ", ".join(f"{status} {n}" for status, n in sorted(counts.items()))
     print(f"section {section.name}: {len(section.parts)} parts ({summary}),"

@@ -10,33 +10,13 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from arinspect.atomic_write import write_atomic
 from arinspect.errors import DataFormatError
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` atomically (temp file, fsync, rename, fsync dir)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, separators=(",", ":"))
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def _read_json(path: Path, default: Any) -> Any:
@@ -90,7 +70,9 @@ class OfflineQueue:
             data = self._positions
         else:
             data = [asdict(op) for op in (self._pending if name == "pending" else self._rejected)]
-        atomic_write_json(self._file(name), data)
+        write_atomic(
+            self._file(name), json.dumps(data, separators=(",", ":")).encode(), durable=True
+        )
 
     def add(
         self,

@@ -23,6 +23,7 @@ import httpx
 
 from arinspect.annotate.gesture import GestureAnchoring
 from arinspect.annotate.voice import VoiceCommandRecognizer
+from arinspect.atomic_write import write_atomic
 from arinspect.client.link import SwitchableTransport
 from arinspect.client.replay_annotator import Annotator, StepOutcome, TrackedFrame
 from arinspect.client.replay_gestures import GestureSteps
@@ -31,7 +32,7 @@ from arinspect.client.replay_voice import VoiceSteps
 from arinspect.client.sync import SyncClient, SyncError
 from arinspect.errors import ConfigError
 from arinspect.inspection.pipeline import FrameRecord, Inspector
-from arinspect.inspection.report import report_document, write_atomic
+from arinspect.inspection.report import report_document
 from arinspect.recording.bop import Recording
 from arinspect.typed import UInt8Image
 

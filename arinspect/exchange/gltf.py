@@ -19,10 +19,8 @@ status); only the asset's ``generator`` is set afterwards.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -138,24 +136,6 @@ def section_glb(
             metadata={k: annotation[k] for k in ANNOTATION_FIELDS if k in annotation},
         )  # fmt: skip
     return scene.export(file_type="glb", include_normals=False, tree_postprocessor=_set_generator)
-
-
-def write_glb(path: str | Path, data: bytes) -> Path:
-    """Write GLB bytes to `path` through a temporary file and a rename; returns the path.
-
-    Raises:
-        ArInspectError: the file cannot be written (the message names it).
-    """
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ArInspectError(f"{path}: cannot write the glTF file ({exc.strerror})") from exc
-    return path
 
 
 def annotation_T_section_node(annotation: Mapping[str, Any], index: int = 0) -> FloatArray:

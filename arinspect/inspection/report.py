@@ -12,7 +12,6 @@ temporary name and renamed, so a crash never leaves a half-written report.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import cv2
 import numpy as np
 
 from arinspect import __version__
+from arinspect.atomic_write import write_atomic
 from arinspect.camera import CameraModel
 from arinspect.geometry import look_at_T_cam_world
 from arinspect.inspection.expected import part_hulls_section
@@ -33,13 +33,6 @@ from arinspect.render.scene import SectionScene
 from arinspect.typed import FloatArray, UInt8Image
 
 MAX_OVERLAYS = 6
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
 
 
 def write_image(path: Path, image: UInt8Image) -> str:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+from arinspect.atomic_write import write_atomic
 from arinspect.errors import DataFormatError
-from arinspect.inspection.report import write_atomic
 from arinspect.inspection.report_html import AnnotationLink, report_html
 
 OVERVIEW = "images/overview.jpg"

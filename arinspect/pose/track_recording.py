@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from arinspect import __version__
+from arinspect.atomic_write import write_atomic
 from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
 from arinspect.errors import DataFormatError
@@ -125,10 +126,7 @@ def write_poses(
         "frames": [_frame_dict(r) for r in results],
         "provenance": {"tool": f"arinspect {__version__}"},
     }
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(path, (json.dumps(doc, indent=1) + "\n").encode())
 
 
 def _stats(values: list[float]) -> tuple[float, float, float, float]:

@@ -28,6 +28,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from arinspect.atomic_write import write_atomic
 from arinspect.camera import CameraModel, load_camera, save_camera
 from arinspect.errors import ConfigError, DataFormatError
 from arinspect.geometry import is_rigid, make_T
@@ -50,9 +51,7 @@ def _wh(shape: tuple[int, ...]) -> str:
 
 
 def _write_json(path: Path, doc: Any) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    write_atomic(path, (json.dumps(doc, indent=1) + "\n").encode())
 
 
 def _write_png(path: Path, image: np.ndarray) -> None:

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 import trimesh
 
+from arinspect.atomic_write import write_atomic
 from arinspect.errors import ArInspectError, DataFormatError
-from arinspect.exchange.gltf import T_GLTF_SECTION, section_glb, write_glb
+from arinspect.exchange.gltf import T_GLTF_SECTION, section_glb
 from arinspect.exchange.inspection_status import read_report, statuses_from_report
 from tests.exchange.gltf_validator import problems, validate
 
@@ -99,7 +100,7 @@ def test_validator_harness_reports_a_broken_glb(exported, tmp_path):
 
 
 def test_export_passes_the_validator_without_errors_or_warnings(exported, tmp_path):
-    path = write_glb(tmp_path / "block.glb", exported[0])
+    path = write_atomic(tmp_path / "block.glb", exported[0])
     report = validate(path)
     assert report["issues"]["numErrors"] == 0, problems(report)
     assert report["issues"]["numWarnings"] == 0, problems(report)
@@ -234,15 +235,6 @@ def test_plain_geometry_for_the_viewer(sample_section):
 def test_bad_input_is_named(sample_section, statuses, annotation, message):
     with pytest.raises(ArInspectError, match=re.escape(message)):
         section_glb(sample_section, statuses, [annotation] if annotation else [])
-
-
-def test_write_glb_is_atomic_and_names_unwritable_files(tmp_path):
-    path = write_glb(tmp_path / "sub" / "a.glb", b"glTF")
-    assert path.read_bytes() == b"glTF" and [p.name for p in path.parent.iterdir()] == ["a.glb"]
-    (tmp_path / "dir.glb").mkdir()
-    with pytest.raises(ArInspectError, match="dir.glb: cannot write"):
-        write_glb(tmp_path / "dir.glb", b"glTF")
-    assert not (tmp_path / ".dir.glb.tmp").exists()
 
 
 def test_report_statuses(tmp_path):
