@@ -109,3 +109,30 @@ def test_viewer_page_and_three_are_served(client) -> None:
         )
         assert client.get("/vendor/three/examples/jsm/loaders/GLTFLoader.js").status_code == 200
     assert client.get("/vendor/three/package.json").status_code == 404
+
+
+def test_history_holds_the_events_of_one_annotation_and_its_comments(client, tokens, section):
+    from sync_factories import PNG, annotation_body
+
+    base = f"/api/sections/{section}/annotations"
+    worker = auth(tokens["worker"])
+    first = client.post(base, json=annotation_body(), headers=worker).json()["data"]
+    other = client.post(base, json=annotation_body(), headers=worker).json()["data"]
+    url = f"{base}/{first['id']}"
+    client.patch(url, json={"op_id": new_op(), "base_version": 1, "status": "in_progress"},
+                 headers=worker)  # fmt: skip
+    client.post(f"{url}/comments", json={"op_id": new_op(), "text": "seen"}, headers=worker)
+    client.post(f"{url}/attachments", data={"op_id": new_op(), "kind": "snapshot"},
+                files={"file": ("s.png", PNG, "image/png")}, headers=worker)  # fmt: skip
+    client.post(f"{base}/{other['id']}/comments", json={"op_id": new_op(), "text": "x"},
+                headers=worker)  # fmt: skip
+    history = client.get(f"{url}/history", headers=auth(tokens["qa"])).json()
+    assert [(e["entity"], e["action"]) for e in history] == [
+        ("annotation", "created"), ("annotation", "updated"), ("comment", "created"),
+        ("attachment", "created"),
+    ]  # fmt: skip
+    assert [e["seq"] for e in history] == sorted(e["seq"] for e in history)
+    assert history[1]["data"]["status"] == "in_progress" and history[1]["user"] == "wim"
+    missing = client.get(f"{base}/00000000-0000-0000-0000-000000000000/history",
+                         headers=auth(tokens["qa"]))  # fmt: skip
+    assert missing.status_code == 404

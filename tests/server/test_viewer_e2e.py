@@ -55,8 +55,8 @@ def sign_in(browser, url: str, token: str):  # noqa: ANN001, ANN201
     page.goto(url + "/")
     page.fill("#token", token)
     page.click("#sign-in button[type=submit]")
-    page.wait_for_selector("body[data-state=ready]", timeout=20_000)
-    page.wait_for_selector("body[data-stream=live]", timeout=10_000)
+    page.wait_for_selector("body[data-state=ready]", timeout=30_000)
+    page.wait_for_selector("body[data-stream=live]", timeout=30_000)
     assert errors == []
     return page
 
@@ -129,7 +129,7 @@ def test_qa_sees_pins_and_statuses_and_a_status_change_reaches_a_second_browser(
     qa.click("#detail button[data-status=verified]")
     item = f"#annotations li[data-id='{chosen['id']}'] .badge"
     worker.wait_for_function(
-        f"document.querySelector(\"{item}\")?.textContent === 'verified'", timeout=10_000
+        f"document.querySelector(\"{item}\")?.textContent === 'verified'", timeout=30_000
     )
     qa.wait_for_function(f"document.querySelector(\"{item}\")?.textContent === 'verified'")
     with httpx.Client(base_url=url) as http:
@@ -151,12 +151,12 @@ def test_qa_sees_pins_and_statuses_and_a_status_change_reaches_a_second_browser(
     qa.click("#detail form.comment button")
     worker.wait_for_function(
         "document.querySelector('#detail ul.comments')?.textContent.includes('weld OK')",
-        timeout=10_000,
+        timeout=30_000,
     )
     worker.wait_for_function(
         f"document.querySelector(\"#annotations li[data-id='{chosen['id']}'] small\")"
         "?.textContent.includes('wanda')",
-        timeout=10_000,
+        timeout=30_000,
     )
     with httpx.Client(base_url=url) as http:
         headers = {"Authorization": f"Bearer {tokens['qa']}"}

@@ -70,6 +70,13 @@ def update_annotation(
     return op_response(result, hub)
 
 
+@router.get(BASE + "/{annotation_id}/history")
+def annotation_history(section_id: str, annotation_id: str, _: AnyUser, db: DbDep) -> Response:
+    """Events of the annotation and of its comments, attachments and conflicts, in order."""
+    body = annotations.annotation_history(db, section_id, annotation_id)
+    return Response(content=body, media_type="application/json")
+
+
 @router.get(BASE + "/{annotation_id}/comments")
 def list_comments(
     section_id: str, annotation_id: str, _: AnyUser, db: DbDep

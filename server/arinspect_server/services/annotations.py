@@ -12,6 +12,7 @@ from arinspect_server.db.models import (
     Attachment,
     Comment,
     Conflict,
+    Event,
     Finding,
     Section,
 )
@@ -295,6 +296,27 @@ def list_annotations(
             stmt = stmt.where(Annotation.part_id == part_id)
         rows = session.scalars(stmt.order_by(Annotation.created_at, Annotation.id))
         return [annotation_dict(a) for a in rows]
+
+
+def annotation_history(db: Database, section_id: str, annotation_id: str) -> str:
+    """The events of an annotation, its comments, attachments and conflicts, oldest first.
+
+    Returns:
+        A JSON array of the events as the stream sent them (who, device, when, what).
+    """
+    with db.read() as session:
+        require_section(session, section_id)
+        _get_annotation(session, section_id, annotation_id)
+        ids = {annotation_id}
+        for model in (Comment, Attachment, Conflict):
+            owned = select(model.id).where(model.annotation_id == annotation_id)
+            ids.update(session.scalars(owned))
+        bodies = session.scalars(
+            select(Event.body)
+            .where(Event.section_id == section_id, Event.entity_id.in_(ids))
+            .order_by(Event.seq)
+        )
+        return "[" + ",".join(bodies) + "]"
 
 
 def list_comments(db: Database, section_id: str, annotation_id: str) -> list[dict[str, Any]]:

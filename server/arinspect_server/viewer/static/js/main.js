@@ -140,12 +140,10 @@ async function showDetail(annotationId) {
   const base = `/api/sections/${encodeURIComponent(state.sectionId)}/annotations/${annotationId}`;
   const [attachments, comments, events] = await Promise.all([
     state.api.json(`${base}/attachments`), state.api.json(`${base}/comments`),
-    state.api.json(`/api/sections/${encodeURIComponent(state.sectionId)}/events?since=0&limit=10000`),
+    state.api.json(`${base}/history`),
   ]);
   if (state.selectedId !== annotationId) return;  // another selection came in meanwhile
-  const history = events.events
-    .filter((e) => e.id === annotationId || e.data?.annotation_id === annotationId)
-    .map((e) => ({ at: e.at, user: e.user, device: e.device,
+  const history = events.map((e) => ({ at: e.at, user: e.user, device: e.device,
       summary: `${e.entity} ${e.action}${e.entity === 'annotation' ? ` → ${e.data.status}` : ''}` }));
   const transitions = Object.entries(state.workflow.transitions[annotation.status] ?? {})
     .filter(([, roles]) => roles.includes(state.me.role)).map(([status]) => status);
@@ -187,29 +185,38 @@ async function addComment(annotation, text) {
   }
 }
 
+// Keeps the newest state of an annotation; returns whether this one was news.
 function applyAnnotation(data) {
   const known = state.annotations.get(data.id);
-  if (known && known.version > data.version) return;  // an older state arriving late
+  if (known && known.version >= data.version) return false;  // seen already, or older
   state.annotations.set(data.id, data);
+  return true;
 }
 
 let findingsReload = null;
 function applyEvents(events) {
   let annotationsChanged = false;
+  let selectedChanged = false;
   for (const event of events) {
-    if (event.entity === 'annotation') { applyAnnotation(event.data); annotationsChanged = true; }
-    else if (event.entity === 'comment' && event.data.annotation_id === state.selectedId) {
-      showDetail(state.selectedId);
+    if (event.entity === 'annotation') {
+      const news = applyAnnotation(event.data);
+      annotationsChanged ||= news;
+      selectedChanged ||= news && event.id === state.selectedId;
+    } else if (['comment', 'attachment'].includes(event.entity)) {
+      selectedChanged ||= event.data.annotation_id === state.selectedId;
+    } else if (event.entity === 'conflict') {
+      showMessage(`conflict on ${event.data.field}: ${event.data.reason}`);
+    } else if (event.entity === 'run') {
+      findingsReload ??= reloadFindings();
+    } else if (event.entity === 'model') {
+      reloadModel();
     }
-    else if (event.entity === 'conflict') showMessage(`conflict on ${event.data.field}: ${event.data.reason}`);
-    else if (event.entity === 'run') findingsReload ??= reloadFindings();
-    else if (event.entity === 'model') reloadModel();
   }
   if (annotationsChanged) {
     refreshFilters();
     refreshAnnotations();
-    if (state.selectedId) showDetail(state.selectedId);
   }
+  if (selectedChanged) showDetail(state.selectedId);
 }
 
 async function reloadFindings() {
