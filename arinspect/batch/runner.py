@@ -1,8 +1,8 @@
 """The batch driver: plan (fingerprints, skip what is complete), execute, summarise.
 
-The summary is rebuilt from the published unit folders on disk, not from what this run
-happened to see, so a run that was killed and started again reports every recording
-exactly once.
+The summary covers every unit of the manifest once: the outcome stored in its published
+folder when it was complete before this run, else this run's outcome. So a run that was
+killed and started again reports every recording exactly once.
 """
 
 from __future__ import annotations

@@ -30,9 +30,9 @@ def link_cmd(args: argparse.Namespace) -> int:
     import httpx
 
     from arinspect.errors import ConfigError
-    from arinspect.inspection.report_links import link_report, read_report
+    from arinspect.inspection.report_links import link_report, read_report_document
 
-    section_id = args.section_id or read_report(args.report)["section"]
+    section_id = args.section_id or read_report_document(args.report)["section"]
     url = f"{args.server.rstrip('/')}/api/sections/{section_id}/annotations"
     try:
         answer = httpx.get(url, headers={"Authorization": f"Bearer {args.token}"}, timeout=30)

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from arinspect.atomic_write import write_atomic
 from arinspect.errors import DataFormatError
 from arinspect.inspection.report_html import AnnotationLink, report_html
+from arinspect.jsonfile import read_json
 
 OVERVIEW = "images/overview.jpg"
 
@@ -28,17 +29,14 @@ def viewer_url(server_url: str, section_id: str, annotation_id: str) -> str:
     return f"{server_url.rstrip('/')}/?{query}"
 
 
-def read_report(report_dir: Path) -> dict[str, Any]:
+def read_report_document(report_dir: Path) -> dict[str, Any]:
     """The ``report.json`` document of a report folder.
 
     Raises:
         DataFormatError: missing, not JSON, or without the parts list.
     """
     path = report_dir / "report.json"
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DataFormatError(path, f"cannot read the report ({exc})") from exc
+    document = read_json(path, "cannot read the report (no report.json)")
     if not isinstance(document, dict) or not isinstance(document.get("parts"), list):
         raise DataFormatError(path, "not an inspection report (no 'parts' list)")
     return document
@@ -59,7 +57,7 @@ def link_report(
         section_id: The section's id on the server.
     """
     report_dir = Path(report_dir)
-    document = read_report(report_dir)
+    document = read_report_document(report_dir)
     part_ids = {part["id"] for part in document["parts"]}
     links: dict[str, list[AnnotationLink]] = {}
     for annotation in sorted(annotations, key=lambda a: a.get("created_at", "")):
