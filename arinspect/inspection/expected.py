@@ -36,6 +36,10 @@ class ExpectedPart:
         box_xyxy_px: Box of the projected mesh, unoccluded and not clipped to the frame.
         centre_section: (3,) centre of the part's mesh bounds, section frame, metres.
         depth_m: z-depth of that centre in the camera, metres.
+        visible_box_xyxy_px: The box a detector should draw around what is visible of the
+            part: `box_xyxy_px` clipped to the frame and trimmed on the sides where
+            structure or other parts hide it (those sides to the resolution of the cast).
+            None means `box_xyxy_px` (nothing known about occlusion).
     """
 
     part_id: str
@@ -46,6 +50,12 @@ class ExpectedPart:
     box_xyxy_px: tuple[float, float, float, float]
     centre_section: FloatArray
     depth_m: float
+    visible_box_xyxy_px: tuple[float, float, float, float] | None = None
+
+    @property
+    def detector_box_xyxy_px(self) -> tuple[float, float, float, float]:
+        """Where the detector's box of this part should lie (visible part, full-res pixels)."""
+        return self.box_xyxy_px if self.visible_box_xyxy_px is None else self.visible_box_xyxy_px
 
     @property
     def visible_ratio(self) -> float:
@@ -99,6 +109,52 @@ class ExpectedView:
         row = int(np.clip(round((v + 0.5) * self.scale - 0.5), 0, h - 1))
         point = self.points_section[row, col]
         return None if not np.isfinite(point).all() else point
+
+
+def visible_extents(label_map: np.ndarray, n_labels: int) -> np.ndarray:
+    """(n_labels, 4) inclusive pixel extents ``[col0, row0, col1, row1]`` of each label.
+
+    Labels absent from `label_map` get ``[w, h, -1, -1]``.
+    """
+    h, w = label_map.shape
+    labels = label_map.ravel()
+    rows, cols = np.divmod(np.arange(labels.size), w)
+    extents = np.empty((n_labels, 4), np.int64)
+    extents[:, :2] = (w, h)
+    extents[:, 2:] = -1
+    np.minimum.at(extents[:, 0], labels, cols)
+    np.minimum.at(extents[:, 1], labels, rows)
+    np.maximum.at(extents[:, 2], labels, cols)
+    np.maximum.at(extents[:, 3], labels, rows)
+    return extents
+
+
+def trimmed_box(
+    projected: tuple[float, float, float, float],
+    extent: np.ndarray,
+    scale: float,
+    width: int,
+    height: int,
+) -> tuple[float, float, float, float]:
+    """The projected box (full-res pixel edges) clipped to the frame and trimmed to `extent`.
+
+    `extent` is the part's visible ``[col0, row0, col1, row1]`` in a cast at `scale` of the
+    frame's resolution. A visible edge within one cast pixel of the projected edge is the
+    projected edge (sub-pixel); one farther inside means that side is hidden, and the
+    visible edge (to the cast's resolution) is where the detector's box should end.
+    """
+    x0, y0, x1, y1 = projected
+    x0, y0, x1, y1 = max(x0, 0.0), max(y0, 0.0), min(x1, float(width)), min(y1, float(height))
+    if extent[2] < 0:
+        return x0, y0, x1, y1
+    slack = 1.0 / scale
+    v0 = extent[:2] / scale
+    v1 = (extent[2:] + 1) / scale
+    x0 = float(v0[0]) if v0[0] > x0 + slack else x0
+    y0 = float(v0[1]) if v0[1] > y0 + slack else y0
+    x1 = float(v1[0]) if v1[0] < x1 - slack else x1
+    y1 = float(v1[1]) if v1[1] < y1 - slack else y1
+    return x0, y0, x1, y1
 
 
 def part_hulls_section(section: Section) -> dict[str, FloatArray]:
@@ -155,6 +211,7 @@ class ExpectedViewer:
         depth_behind = np.where(np.isfinite(behind), behind, 0.0).reshape(h, w)
         points = np.where(np.isfinite(hits.t)[:, None], hits.point, np.nan).reshape(h, w, 3)
         counts = np.bincount(hits.label, minlength=len(self.scene.labels))
+        extents = visible_extents(label_map, len(self.scene.labels))
         alone_counts = np.bincount(alone, minlength=len(self._parts_only.labels))
         area = 1.0 / self.scale**2
         parts = {}
@@ -171,6 +228,7 @@ class ExpectedViewer:
                 box,
                 self._centres[lab.id],
                 depth_m,
+                trimmed_box(box, extents[lab.index], self.scale, *self.camera.image_size_wh),
             )
         return ExpectedView(
             parts,

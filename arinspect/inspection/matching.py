@@ -2,10 +2,12 @@
 
 Class-aware: a detection can only be assigned to a part of its class. Within a class the
 assignment is optimal (Hungarian, `scipy.optimize.linear_sum_assignment`) on a cost of
-box overlap and centre distance; a pair is admissible only when the detection's centre
-lies within the gate: how far a part can plausibly have moved (`max_move_m`, projected at
-the part's depth) plus half the part's box. Identical parts repeated along a stiffener are
-told apart by the pose, never by appearance.
+box overlap and centre distance, against the box of what is visible of each part (the
+detector boxes what it sees: a clamp half hidden by its pipe has its box centre off the
+clamp's centre, and that shift is not a misplacement); a pair is admissible only when the
+detection's centre lies within the gate: how far a part can plausibly have moved
+(`max_move_m`, projected at the part's depth) plus half the part's box. Identical parts
+repeated along a stiffener are told apart by the pose, never by appearance.
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ def match_frame(
         candidates = [i for i, d in enumerate(detections) if d.class_name == class_name]
         if not candidates:
             continue
-        part_boxes = np.array([p.box_xyxy_px for p in parts])
+        part_boxes = np.array([p.detector_box_xyxy_px for p in parts])
         det_boxes = np.array([detections[i].box_xyxy_px for i in candidates])
         ious = box_iou(part_boxes, det_boxes)
         part_centres = (part_boxes[:, :2] + part_boxes[:, 2:]) / 2

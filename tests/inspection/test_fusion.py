@@ -133,3 +133,49 @@ def test_detections_implying_an_impossible_move_are_another_object():
     assert finding.status == "missing"
     assert "mm away ignored" in finding.reason
     assert finding.offset_mm is None
+
+
+def test_detections_in_partial_views_stop_a_missing_call():
+    undetected_good = [_look(k, detected=False) for k in range(3)]
+    partial = [_look(10 + k, good=False, ratio=0.35, shift=(1.0, 0.0)) for k in range(3)]
+    finding = decide(PART, "surface", undetected_good + partial)
+    assert finding.status == "not_verified"
+    assert "3 partial view(s)" in finding.reason
+    assert decide(PART, "surface", undetected_good + partial[:2]).status == "missing"
+
+
+def test_an_offset_the_views_barely_constrain_is_not_another_object():
+    # A sleeve on a pipe along x, seen from 3 m down the pipe with the sleeve 120 px right of
+    # the image centre: a sideways shift of its box is best explained by a long move along
+    # the axis, which such views hardly measure (a move along the line of sight).
+    sleeve = Part("PEN-1", "pipe_penetration_sleeve", "meshes/parts/x.ply", np.eye(4), 3.0, 2.0)
+    camera = default_camera()
+    looks = []
+    for k, side in enumerate([0.55, 0.6, 0.65]):
+        eye = CENTRE + np.array([3.0, side, 0.15])
+        T = look_at_T_cam_world(eye, CENTRE + np.array([0.0, side, 0.0]), [0.0, 0.0, 1.0])
+        looks.append(_look(k, shift=(10.0, 0.0), jacobian=centre_jacobian(camera, T, CENTRE)))
+    fused = fuse_offset(looks, mount_prior(sleeve, "inline", 0.01), FusionConfig())
+    assert fused is not None and abs(fused[0][0]) > FusionConfig().max_offset_m
+    finding = decide(sleeve, "inline", looks)
+    assert finding.status == "not_verified" and finding.offset_mm > 200
+    assert finding.offset_mm - 2.5 * finding.offset_sigma_m * 1000 < 200
+    assert "a move these views cannot measure" in finding.reason
+    # A smaller shift leaves it present, and says that its offset was not measurable.
+    small = [PartLook(**{**vars(look), "shift_px": (3.0, 0.0)}) for look in looks]
+    finding = decide(sleeve, "inline", small)
+    assert finding.status == "present" and finding.offset_sigma_m > 0.03
+    assert "cannot measure its offset" in finding.reason
+
+
+def test_box_centre_noise_grows_with_the_part_on_screen():
+    def covariance(height_px):
+        looks = [
+            PartLook(**{**vars(look), "height_px": height_px})
+            for look in _looks_with_offset(np.array([0.03, 0.0, 0.0]))
+        ]
+        config = FusionConfig(pose_sigma_m=0.0, independent_looks=100)
+        return fuse_offset(looks, np.zeros((3, 3)), config)[1]
+
+    # 5 % of 120 px = 6 px against the 1.5 px floor: 16 times the variance.
+    np.testing.assert_allclose(covariance(120.0), 16.0 * covariance(30.0), rtol=1e-6)

@@ -13,7 +13,8 @@ import pytest
 
 from arinspect.camera import default_camera
 from arinspect.inspection.expected import ExpectedViewer
-from arinspect.inspection.pipeline import Inspector
+from arinspect.inspection.fusion import FusionConfig
+from arinspect.inspection.pipeline import InspectionConfig, Inspector
 from arinspect.inspection.report import ReportWriter
 from arinspect.recording.bop import Recording
 from arinspect.recording.defects import pick_defects, well_seen_parts
@@ -53,7 +54,9 @@ def recording(tmp_path_factory, defects):
 
 @pytest.fixture(scope="module")
 def result(recording, sample_section):
-    inspector = Inspector(sample_section, recording.camera, OracleDetector(recording))
+    # The oracle's boxes are exact: no box-centre noise in proportion to the part's size.
+    exact_boxes = InspectionConfig(fusion=FusionConfig(pixel_sigma_ratio=0.0))
+    inspector = Inspector(sample_section, recording.camera, OracleDetector(recording), exact_boxes)
     return inspector.inspect(recording)
 
 
