@@ -164,8 +164,8 @@ def _card_markdown(card: dict, result: Evaluation) -> str:
 
 `{card["model"]}` ({card["size_mb"]} MB, sha256 `{card["sha256"][:16]}…`): a small anchor-free
 one-stage detector (plain 3×3 conv + BN + ReLU backbone, feature pyramid at strides 8/16/32,
-one head per level; `arinspect/detect/network.py`), trained with PyTorch on renders of the part
-catalog, run with onnxruntime alone (`arinspect/detect/runtime.py`).
+a decoupled class/box head per level; `arinspect/detect/network.py`), trained with PyTorch on
+renders of the part catalog, run with onnxruntime alone (`arinspect/detect/runtime.py`).
 
 ## Classes
 {", ".join(f"`{c}`" for c in card["classes"])}
@@ -178,8 +178,8 @@ catalog, run with onnxruntime alone (`arinspect/detect/runtime.py`).
   class-wise NMS. Class list and input size are in the ONNX metadata.
 
 ## Training data
-Reproduce with `arinspect detector build` ({timing}; on a 2-core CPU a full build renders the
-dataset in ~15 min and trains stage 1 in ~38 min with one thread).
+Reproduce with `arinspect detector build` ({timing}; on a quiet 2-core CPU a full build renders
+the dataset in ~17 min and trains in ~53 + 23 min with two threads: about 1 h 35 min).
 - {len(seeds)} generated sections, seeds {seeds[0]}–{seeds[-1]}, {dataset["frames_per_section"]}
   frames each, rendered at {width}×{height} with f = {dataset["focal_px"]:.0f} px (±10 %),
   randomisation seed {dataset["seed"]}.

@@ -2,8 +2,10 @@
 
 Plain 3x3 convolutions with batch norm and ReLU (they quantise and run fastest on
 onnxruntime's CPU kernels), channel widths in multiples of 16, a top-down feature pyramid
-over strides 8, 16 and 32, and one light head per level predicting, for every grid cell,
-class logits and a box as centre offset and log size in stride units.
+over strides 8, 16 and 32, and one head per level predicting, for every grid cell, class
+logits and a box as centre offset and log size in stride units. The head is decoupled:
+the classes and the box each get their own 3x3 convolution. Widths and head were chosen by
+training variants side by side on a GPU (docs/detector.md).
 
 `DetectorNet.forward` returns the raw head maps for training; `ExportWrapper` decodes
 them in the graph into boxes ``[x0, y0, x1, y1]`` (input pixels) and class probabilities,
@@ -45,6 +47,29 @@ class Residual(nn.Module):
         return self.act(x + self.body(x))
 
 
+class DecoupledHead(nn.Module):
+    """Separate class and box branches on one pyramid level.
+
+    Output: (N, 4 + C, H, W), box channels first, like `DetectorNet.forward` describes.
+    """
+
+    def __init__(self, channels: int, num_classes: int) -> None:
+        super().__init__()
+        self.box = nn.Sequential(
+            conv_bn_relu(channels, channels), nn.Conv2d(channels, BOX_CHANNELS, 1)
+        )
+        self.cls = nn.Sequential(
+            conv_bn_relu(channels, channels), nn.Conv2d(channels, num_classes, 1)
+        )
+        prior = -4.6  # sigmoid(-4.6) = 0.01: start with few confident cells, as focal-loss nets do
+        nn.init.constant_(self.cls[-1].bias, prior)
+        nn.init.constant_(self.box[-1].bias, 0.0)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        """Box and class maps of one level, concatenated along channels."""
+        return torch.cat([self.box(features), self.cls(features)], dim=1)
+
+
 class DetectorNet(nn.Module):
     """Backbone, feature pyramid and per-level heads.
 
@@ -57,8 +82,8 @@ class DetectorNet(nn.Module):
     def __init__(
         self,
         num_classes: int,
-        widths: tuple[int, int, int, int] = (32, 64, 96, 128),
-        neck: int = 64,
+        widths: tuple[int, int, int, int] = (32, 64, 128, 192),
+        neck: int = 96,
     ) -> None:
         super().__init__()
         self.num_classes = num_classes
@@ -71,18 +96,7 @@ class DetectorNet(nn.Module):
         self.stage32 = nn.Sequential(conv_bn_relu(w16, w32, 2), Residual(w32))
         self.lateral = nn.ModuleList([conv_bn_relu(c, neck, kernel=1) for c in (w8, w16, w32)])
         self.smooth = nn.ModuleList([conv_bn_relu(neck, neck) for _ in STRIDES[:2]])
-        self.heads = nn.ModuleList(
-            [
-                nn.Sequential(
-                    conv_bn_relu(neck, neck), nn.Conv2d(neck, num_classes + BOX_CHANNELS, 1)
-                )
-                for _ in STRIDES
-            ]
-        )
-        prior = -4.6  # sigmoid(-4.6) = 0.01: start with few confident cells, as focal-loss nets do
-        for head in self.heads:
-            nn.init.constant_(head[-1].bias[BOX_CHANNELS:], prior)
-            nn.init.constant_(head[-1].bias[:BOX_CHANNELS], 0.0)
+        self.heads = nn.ModuleList([DecoupledHead(neck, num_classes) for _ in STRIDES])
 
     def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
         """Raw head maps, one (N, 4 + C, H/s, W/s) tensor per stride in `STRIDES`.

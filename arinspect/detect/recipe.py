@@ -24,10 +24,10 @@ from arinspect.render.renderer import RenderOptions
 from arinspect.render.scene import Label
 
 TRAIN_SPEC = DatasetSpec(section_seeds=tuple(range(1000, 1240)), frames_per_section=25, seed=0)
-FINE_TUNE_CYCLES: tuple[tuple[int, float], ...] = ((5, 5e-4), (5, 2.5e-4))
+FINE_TUNE_CYCLES: tuple[tuple[int, float], ...] = ((5, 5e-4),)
 """Training stages after the main one: (epochs, peak learning rate) of shorter cosine
-cycles, each from the weights of the stage before (the loss was still falling when the
-main cycle's rate reached its floor; held-out mAP@0.5 0.80 -> 0.83 -> 0.845)."""
+cycles, each from the weights of the stage before (the loss is still falling when the
+main cycle's rate reaches its floor)."""
 HELD_OUT_SECTION_SEEDS = (90001, 90002, 90003, 90004)
 HELD_OUT_FRAMES = 16
 HELD_OUT_OPTIONS = RenderOptions(noise_sigma=3.0, motion_blur_px=3.0)

@@ -64,9 +64,12 @@ class TrainConfig:
         warmup_steps: Steps of linear warm-up.
         seed: Seed of initialisation, sampling and augmentation.
         threads: PyTorch intra-op threads.
+        loader_workers: Processes reading and augmenting frames while the net trains (0:
+            in the training process). Each frame's augmentation is seeded by the run's seed
+            and its place in the run, so the result does not depend on this number.
     """
 
-    epochs: int = 8
+    epochs: int = 12
     batch_size: int = 16
     crop_hw: tuple[int, int] = (256, 320)
     scale_range: tuple[float, float] = (0.6, 1.5)
@@ -75,6 +78,7 @@ class TrainConfig:
     warmup_steps: int = 300
     seed: int = 0
     threads: int = 2
+    loader_workers: int = 1
 
 
 class SyntheticBoxes:
@@ -162,43 +166,64 @@ def augment(
 
 
 def assign_targets(
-    targets: torch.Tensor, centres: torch.Tensor, stride: int, size_range: tuple[float, float]
+    targets: torch.Tensor,
+    centres: torch.Tensor,
+    stride: int,
+    size_range: tuple[float, float],
+    valid: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Which box each cell of one level learns, for one image.
+    """Which box each cell of one level learns, for one image or a padded batch.
 
     Args:
-        targets: (K, 6) rows ``[class, x0, y0, x1, y1, ignore]``, pixels.
+        targets: (K, 6) or (B, K, 6) rows ``[class, x0, y0, x1, y1, ignore]``, pixels.
         centres: (M, 2) cell centres of the level, pixels.
         stride: Level stride, pixels.
         size_range: Longer box sides the level handles, pixels.
+        valid: (B, K) False for padding rows of a batch (default: every row is a box).
 
     Returns:
-        box_index: (M,) index of the assigned box, -1 for none.
-        ignored: (M,) True for cells inside an ignored box (no loss on their classes).
+        box_index: (M,) or (B, M) index of the assigned box, -1 for none.
+        ignored: (M,) or (B, M) True for cells inside an ignored box (no loss on their
+            classes).
     """
-    m = len(centres)
-    if len(targets) == 0:
-        return torch.full((m,), -1, dtype=torch.long), torch.zeros(m, dtype=torch.bool)
-    boxes, ignore = targets[:, 1:5], targets[:, 5] > 0.5
-    centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-    side = (boxes[:, 2:] - boxes[:, :2]).max(dim=1).values
-    near = ((centres[:, None, :] - centre[None]).abs() <= CENTRE_RADIUS * stride).all(dim=2)
-    in_range = (side >= size_range[0]) & (side <= size_range[1])
-    positive = near & in_range[None] & ~ignore[None]
-    area = torch.prod(boxes[:, 2:] - boxes[:, :2], dim=1)
-    cost = torch.where(
-        positive, area[None].expand(m, -1), torch.full_like(positive, 1e12, dtype=area.dtype)
-    )
-    best = cost.argmin(dim=1)
-    box_index = torch.where(positive.any(dim=1), best, torch.full_like(best, -1))
+    single = targets.dim() == 2
+    if single:
+        targets = targets[None]
+    if targets.shape[1] == 0:
+        targets = targets.new_zeros((len(targets), 1, 6))
+        valid = torch.zeros((len(targets), 1), dtype=torch.bool, device=targets.device)
+    if valid is None:
+        valid = torch.ones(targets.shape[:2], dtype=torch.bool, device=targets.device)
+    boxes, ignore = targets[..., 1:5], (targets[..., 5] > 0.5) & valid
+    centre = (boxes[..., :2] + boxes[..., 2:]) / 2
+    side = (boxes[..., 2:] - boxes[..., :2]).max(dim=-1).values
+    area = torch.prod(boxes[..., 2:] - boxes[..., :2], dim=-1)
+    eligible = (side >= size_range[0]) & (side <= size_range[1]) & valid & ~ignore
+    offsets = (centres[None, :, None, :] - centre[:, None]).abs()  # (B, M, K, 2)
+    positive = (offsets <= CENTRE_RADIUS * stride).all(dim=-1) & eligible[:, None, :]
+    cost = torch.where(positive, area[:, None, :], torch.full_like(area[:, None, :], 1e12))
+    best = cost.argmin(dim=-1)
+    box_index = torch.where(positive.any(dim=-1), best, torch.full_like(best, -1))
+    x, y = centres[None, :, None, 0], centres[None, :, None, 1]
     inside = (
-        (centres[:, None, 0] >= boxes[None, :, 0])
-        & (centres[:, None, 0] <= boxes[None, :, 2])
-        & (centres[:, None, 1] >= boxes[None, :, 1])
-        & (centres[:, None, 1] <= boxes[None, :, 3])
+        (x >= boxes[:, None, :, 0])
+        & (x <= boxes[:, None, :, 2])
+        & (y >= boxes[:, None, :, 1])
+        & (y <= boxes[:, None, :, 3])
     )
-    ignored = (inside & ignore[None]).any(dim=1) & (box_index < 0)
-    return box_index, ignored
+    ignored = (inside & ignore[:, None, :]).any(dim=-1) & (box_index < 0)
+    return (box_index[0], ignored[0]) if single else (box_index, ignored)
+
+
+def pad_targets(targets: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, K, 6) target rows padded with zeros to the longest image's, and (B, K) validity."""
+    longest = max([len(t) for t in targets] + [1])
+    rows = torch.zeros(len(targets), longest, 6)
+    valid = torch.zeros(len(targets), longest, dtype=torch.bool)
+    for i, target in enumerate(targets):
+        rows[i, : len(target)] = target
+        valid[i, : len(target)] = True
+    return rows, valid
 
 
 def giou(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -224,31 +249,31 @@ def detection_loss(
     too (quality focal loss) left classes confused: it starves the positives of gradient.
     """
     height, width = (n * STRIDES[0] for n in raw_levels[0].shape[2:])
-    cls_losses, box_losses, num_pos = [], [], 0
+    device = raw_levels[0].device
+    rows, valid = (t.to(device) for t in pad_targets(targets))
+    boxes, labels = rows[..., 1:5], rows[..., 0].long()
+    cls_loss, box_loss, num_pos = rows.new_zeros(()), rows.new_zeros(()), 0
     for stride, size_range, raw in zip(STRIDES, LEVEL_SIZE_RANGES_PX, raw_levels, strict=True):
         flat = flatten_level(raw)
-        centres = cell_centres(height, width, stride)
-        for i, target in enumerate(targets):
-            box_index, ignored = assign_targets(target, centres, stride, size_range)
-            logits = flat[i, :, BOX_CHANNELS:]
-            quality = torch.zeros_like(logits)
-            pos = box_index >= 0
-            if pos.any():
-                pred = decode_boxes(flat[i, pos, :BOX_CHANNELS], centres[pos], stride)
-                gt = target[box_index[pos], 1:5]
-                iou, g = giou(pred, gt)
-                box_losses.append((1.0 - g).sum())
-                cls = target[box_index[pos], 0].long()
-                quality[pos.nonzero()[:, 0], cls] = 0.5 + 0.5 * iou.detach().clamp(min=0.0)
-                num_pos += int(pos.sum())
-            prob = torch.sigmoid(logits)
-            bce = nn.functional.binary_cross_entropy_with_logits(logits, quality, reduction="none")
-            positive = (quality > 0).any(dim=1, keepdim=True)
-            weight = torch.where(positive, 1.0, prob.pow(2.0)) * (~ignored)[:, None]
-            cls_losses.append((bce * weight.detach()).sum())
+        centres = cell_centres(height, width, stride).to(device)
+        box_index, ignored = assign_targets(rows, centres, stride, size_range, valid)
+        logits = flat[..., BOX_CHANNELS:]
+        quality = torch.zeros_like(logits)
+        image, cell = (box_index >= 0).nonzero(as_tuple=True)
+        if len(image):
+            assigned = box_index[image, cell]
+            pred = decode_boxes(flat[image, cell, :BOX_CHANNELS], centres[cell], stride)
+            iou, g = giou(pred, boxes[image, assigned])
+            box_loss = box_loss + (1.0 - g).sum()
+            quality[image, cell, labels[image, assigned]] = 0.5 + 0.5 * iou.detach().clamp(min=0.0)
+            num_pos += len(image)
+        prob = torch.sigmoid(logits)
+        bce = nn.functional.binary_cross_entropy_with_logits(logits, quality, reduction="none")
+        positive = (box_index >= 0)[..., None]
+        weight = torch.where(positive, 1.0, prob.pow(2.0)) * (~ignored)[..., None]
+        cls_loss = cls_loss + (bce * weight.detach()).sum()
     norm = max(num_pos, 1)
-    cls_loss = torch.stack(cls_losses).sum() / norm
-    box_loss = torch.stack(box_losses).sum() / norm if box_losses else cls_loss * 0.0
+    cls_loss, box_loss = cls_loss / norm, box_loss / norm
     total = cls_loss + 2.0 * box_loss
     return total, {"cls": cls_loss.item(), "box": box_loss.item(), "positives": num_pos}
 
@@ -273,7 +298,6 @@ def train_detector(
     torch.manual_seed(config.seed)
     torch.set_num_threads(config.threads)
     cv2.setNumThreads(1)
-    rng = np.random.default_rng(config.seed)
     data = SyntheticBoxes(dataset_dir, classes)
     net = DetectorNet(len(classes))
     if initial_weights is not None:
@@ -291,37 +315,72 @@ def train_detector(
         return 0.02 + 0.98 * 0.5 * (1.0 + math.cos(math.pi * progress))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimiser, learning_rate)
+    rng = np.random.default_rng(config.seed)
+    order = np.concatenate(
+        [
+            rng.permutation(len(data))[: steps_per_epoch * config.batch_size]
+            for _ in range(config.epochs)
+        ]
+    )
+    batches = torch.utils.data.DataLoader(
+        AugmentedFrames(data, config, order),
+        batch_size=config.batch_size,
+        num_workers=config.loader_workers,
+        collate_fn=_collate,
+        worker_init_fn=_quiet_worker,
+    )
     net.train()
-    step, started = 0, time.perf_counter()
-    for epoch in range(config.epochs):
-        order = rng.permutation(len(data))
-        running: dict[str, float] = {}
-        for batch_start in range(0, steps_per_epoch * config.batch_size, config.batch_size):
-            images, targets = [], []
-            for i in order[batch_start : batch_start + config.batch_size]:
-                image, target = augment(*data.load(int(i)), config, rng)
-                images.append(torch.from_numpy(image))
-                targets.append(torch.from_numpy(target))
-            loss, parts = detection_loss(net(torch.stack(images)), targets, len(classes))
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(net.parameters(), 10.0)
-            optimiser.step()
-            scheduler.step()
-            step += 1
-            for key, value in {**parts, "steps": 1}.items():
-                running[key] = running.get(key, 0.0) + value
-            if report and step % 50 == 0:
-                n = running["steps"]
-                report(
-                    f"epoch {epoch + 1}/{config.epochs} step {step}/{total_steps}"
-                    f" cls {running['cls'] / n:.3f} box {running['box'] / n:.3f}"
-                    f" pos/img {running['positives'] / n / config.batch_size:.1f}"
-                    f" lr {scheduler.get_last_lr()[0]:.2e}"
-                    f" {(time.perf_counter() - started) / 60:.1f} min"
-                )
-                running = {}
+    running: dict[str, float] = {}
+    started = time.perf_counter()
+    for step, (images, targets) in enumerate(batches, start=1):
+        loss, parts = detection_loss(net(images), targets, len(classes))
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(net.parameters(), 10.0)
+        optimiser.step()
+        scheduler.step()
+        for key, value in {**parts, "steps": 1}.items():
+            running[key] = running.get(key, 0.0) + value
+        if report and step % 50 == 0:
+            n, epoch = running["steps"], (step - 1) // steps_per_epoch + 1
+            report(
+                f"epoch {epoch}/{config.epochs} step {step}/{total_steps}"
+                f" cls {running['cls'] / n:.3f} box {running['box'] / n:.3f}"
+                f" pos/img {running['positives'] / n / config.batch_size:.1f}"
+                f" lr {scheduler.get_last_lr()[0]:.2e}"
+                f" {(time.perf_counter() - started) / 60:.1f} min"
+            )
+            running = {}
     return net.eval()
+
+
+class AugmentedFrames(torch.utils.data.Dataset):
+    """The augmented frames of one training run, in the run's order.
+
+    Item ``k`` is frame ``order[k]`` augmented with a generator seeded by
+    ``(config.seed, k)``: the same run gives the same crops in any number of loader workers.
+    """
+
+    def __init__(self, data: SyntheticBoxes, config: TrainConfig, order: np.ndarray) -> None:
+        self.data, self.config, self.order = data, config, order
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __getitem__(self, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = np.random.default_rng((self.config.seed, k))
+        image, target = augment(*self.data.load(int(self.order[k])), self.config, rng)
+        return torch.from_numpy(image), torch.from_numpy(target)
+
+
+def _collate(items: list[tuple[torch.Tensor, torch.Tensor]]) -> tuple[torch.Tensor, list]:
+    return torch.stack([image for image, _ in items]), [target for _, target in items]
+
+
+def _quiet_worker(_: int) -> None:
+    """One OpenCV and one PyTorch thread per loader worker (the trainer has the cores)."""
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
 
 
 def export_onnx(

@@ -12,11 +12,13 @@ torch = pytest.importorskip("torch")
 from arinspect.detect.network import STRIDES, DetectorNet, ExportWrapper, cell_centres  # noqa: E402
 from arinspect.detect.runtime import PartDetector, letterbox  # noqa: E402
 from arinspect.detect.training import (  # noqa: E402
+    AugmentedFrames,
     TrainConfig,
     assign_targets,
     augment,
     detection_loss,
     export_onnx,
+    pad_targets,
 )
 
 CLASSES = ["collar_plate", "pipe_clamp"]
@@ -49,6 +51,48 @@ def test_overlapping_boxes_give_a_cell_to_the_smaller_one():
     targets = torch.tensor([[0, 0.0, 0.0, 48.0, 48.0, 0.0], [1, 16.0, 16.0, 32.0, 32.0, 0.0]])
     index, _ = assign_targets(targets, centres, 8, (0.0, 80.0))
     assert index.tolist() == [1]
+
+
+def test_a_padded_batch_is_assigned_like_its_images_one_by_one():
+    centres = cell_centres(64, 96, 8)
+    images = [
+        torch.tensor([[0, 20.0, 20.0, 36.0, 30.0, 0.0], [1, 40.0, 8.0, 90.0, 60.0, 0.0]]),
+        torch.zeros((0, 6)),
+        torch.tensor([[1, 8.0, 8.0, 40.0, 40.0, 1.0]]),
+    ]
+    rows, valid = pad_targets(images)
+    assert rows.shape == (3, 2, 6) and valid.tolist() == [
+        [True, True],
+        [False, False],
+        [True, False],
+    ]
+    batch_index, batch_ignored = assign_targets(rows, centres, 8, (0.0, 80.0), valid)
+    for i, target in enumerate(images):
+        index, ignored = assign_targets(target, centres, 8, (0.0, 80.0))
+        assert torch.equal(batch_index[i], index) and torch.equal(batch_ignored[i], ignored)
+    assert (batch_index[0] >= 0).any() and (batch_index[1] < 0).all() and batch_ignored[2].any()
+
+
+class _Frames:
+    """Stand-in for `SyntheticBoxes`: grey frames with one box each."""
+
+    def __len__(self):
+        return 4
+
+    def load(self, i):
+        image = np.full((96, 128, 3), 40 * i, np.uint8)
+        return image, np.array([[0, 10.0 + i, 10.0, 60.0, 50.0, 1.0]], np.float32)
+
+
+def test_augmented_frames_depend_on_their_place_in_the_run_only():
+    config = TrainConfig(crop_hw=(64, 96), seed=7)
+    frames = AugmentedFrames(_Frames(), config, np.array([2, 0, 3, 1, 2]))
+    first = [frames[k] for k in range(len(frames))]
+    again = [frames[k] for k in reversed(range(len(frames)))][::-1]
+    for (image_a, target_a), (image_b, target_b) in zip(first, again, strict=True):
+        assert torch.equal(image_a, image_b) and torch.equal(target_a, target_b)
+    # The same frame at two places in the run gets two different augmentations.
+    assert not torch.equal(first[0][0], first[4][0])
 
 
 def test_augment_keeps_boxes_on_the_same_pixels():
