@@ -147,6 +147,8 @@ def test_qa_sees_pins_and_statuses_and_a_status_change_reaches_a_second_browser(
     qa.wait_for_function(
         f"window.arinspectViewer.annotations.get('{chosen['id']}').assignee === 'wanda'"
     )
+    # As a reviewer would, type the comment once the panel shows the new assignee.
+    qa.wait_for_function("document.querySelector('#detail table')?.textContent.includes('wanda')")
     qa.fill("#detail form.comment textarea", "checked on site, weld OK")
     qa.click("#detail form.comment button")
     worker.wait_for_function(

@@ -134,7 +134,13 @@ async function select(annotationId) {
   await showDetail(annotationId);
 }
 
+// Each request for the detail takes a ticket; only the newest one renders. Requests overlap
+// (a click, then a stream event about the same annotation): one that started earlier can
+// answer later with older data, and must not overwrite the newer.
+let detailTicket = 0;
+
 async function showDetail(annotationId) {
+  const ticket = ++detailTicket;
   const annotation = state.annotations.get(annotationId);
   if (!annotation) { $('detail').hidden = true; return; }
   const base = `/api/sections/${encodeURIComponent(state.sectionId)}/annotations/${annotationId}`;
@@ -142,18 +148,28 @@ async function showDetail(annotationId) {
     state.api.json(`${base}/attachments`), state.api.json(`${base}/comments`),
     state.api.json(`${base}/history`),
   ]);
-  if (state.selectedId !== annotationId) return;  // another selection came in meanwhile
+  const media = await Promise.all(attachments.map(async (attachment) => (
+    { attachment, url: await mediaUrl(attachment) })));
+  if (ticket !== detailTicket) return;  // a newer request (or another selection) came in
   const history = events.map((e) => ({ at: e.at, user: e.user, device: e.device,
       summary: `${e.entity} ${e.action}${e.entity === 'annotation' ? ` → ${e.data.status}` : ''}` }));
   const transitions = Object.entries(state.workflow.transitions[annotation.status] ?? {})
     .filter(([, roles]) => roles.includes(state.me.role)).map(([status]) => status);
-  await renderDetail($('detail'), {
-    annotation, attachments, comments, history, transitions, canEdit: true,
-    mediaUrl: (attachment) => state.api.blobUrl(`/api/attachments/${attachment.id}`),
+  renderDetail($('detail'), {
+    annotation, media, comments, history, transitions, canEdit: true,
     onStatus: (status) => editAnnotation(annotation, { status }, 'status change'),
     onAssign: (assignee) => editAnnotation(annotation, { assignee }, 'assignment'),
     onComment: (text) => addComment(annotation, text),
   });
+}
+
+// Attachments never change: each is fetched once, its object URL kept for the page's life.
+const mediaUrls = new Map();
+function mediaUrl(attachment) {
+  if (!mediaUrls.has(attachment.id)) {
+    mediaUrls.set(attachment.id, state.api.blobUrl(`/api/attachments/${attachment.id}`));
+  }
+  return mediaUrls.get(attachment.id);
 }
 
 function annotationPath(annotation) {

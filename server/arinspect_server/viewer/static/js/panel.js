@@ -35,10 +35,9 @@ export function renderList(list, annotations, selectedId, classOf, onSelect) {
   }));
 }
 
-// detail: {annotation, attachments, comments, history, transitions, canEdit,
-//          mediaUrl(attachment) -> Promise<url>, onStatus(status), onAssign(user|null),
-//          onComment(text)}
-export async function renderDetail(panel, detail) {
+// detail: {annotation, media: [{attachment, url}] (urls already fetched), comments, history,
+//          transitions, canEdit, onStatus(status), onAssign(user|null), onComment(text)}
+export function renderDetail(panel, detail) {
   const a = detail.annotation;
   const rows = [
     ['Status', badge(a.status)], ['Kind', a.kind], ['Part', a.part_id || '—'],
@@ -48,8 +47,9 @@ export async function renderDetail(panel, detail) {
   ];
   const table = element('table', {}, ...rows.map(([name, value]) =>
     element('tr', {}, element('td', {}, name), element('td', {}, value))));
-  // A live update re-renders the panel: keep a comment being typed for the same annotation.
-  const draft = panel.dataset.id === a.id ? panel.querySelector('form.comment textarea')?.value : '';
+  // A live update re-renders the panel: the comment form of the same annotation is kept as it
+  // is (the node itself), so text being typed into it, even at that very moment, stays.
+  const kept = panel.dataset.id === a.id ? panel.querySelector('form.comment') : null;
   panel.dataset.id = a.id;
   panel.replaceChildren(element('h3', {}, a.title), table);
   if (a.description) {
@@ -73,8 +73,8 @@ export async function renderDetail(panel, detail) {
     detail.onAssign(name || null);
   });
   panel.append(assign);
-  for (const attachment of detail.attachments) {
-    const url = await detail.mediaUrl(attachment);
+  // Synchronous from here on: two renders of the panel can never interleave.
+  for (const { attachment, url } of detail.media) {
     if (attachment.kind === 'snapshot') {
       panel.append(element('h4', {}, 'Snapshot'), element('img', { src: url, alt: attachment.filename }));
     } else {
@@ -85,22 +85,26 @@ export async function renderDetail(panel, detail) {
   panel.append(element('h4', {}, 'Comments'), element('ul', { class: 'comments' },
     ...detail.comments.map((c) =>
       element('li', {}, element('strong', {}, c.author), ` (${c.created_at}): ${c.text}`))));
-  const comment = element('form', { class: 'comment' },
-    element('textarea', { name: 'text', rows: 2, required: true, maxLength: 10000,
-      placeholder: 'add a comment', value: draft ?? '' }),
-    element('button', { type: 'submit' }, 'Comment'));
-  comment.addEventListener('submit', (event) => {
-    event.preventDefault();
-    const textValue = comment.elements.text.value.trim();
-    comment.elements.text.value = '';
-    if (textValue) detail.onComment(textValue);
-  });
-  panel.append(comment);
+  panel.append(kept ?? commentForm(detail.onComment));
   panel.append(element('h4', {}, 'History'), element('table', { class: 'history' },
     ...detail.history.map((h) => element('tr', {},
       element('td', {}, h.at), element('td', {}, `${h.user} (${h.device})`),
       element('td', {}, h.summary)))));
   panel.hidden = false;
+}
+
+function commentForm(onComment) {
+  const form = element('form', { class: 'comment' },
+    element('textarea', { name: 'text', rows: 2, required: true, maxLength: 10000,
+      placeholder: 'add a comment' }),
+    element('button', { type: 'submit' }, 'Comment'));
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const textValue = form.elements.text.value.trim();
+    form.elements.text.value = '';
+    if (textValue) onComment(textValue);
+  });
+  return form;
 }
 
 export function renderLegend(legend, colours) {
