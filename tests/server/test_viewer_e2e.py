@@ -7,6 +7,7 @@ who changes a status and a worker who must see the change arrive live.
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Iterator
 
 import httpx
@@ -147,14 +148,20 @@ def test_qa_sees_pins_and_statuses_and_a_status_change_reaches_a_second_browser(
     qa.wait_for_function(
         f"window.arinspectViewer.annotations.get('{chosen['id']}').assignee === 'wanda'"
     )
-    # As a reviewer would, type the comment once the panel shows the new assignee.
     qa.wait_for_function("document.querySelector('#detail table')?.textContent.includes('wanda')")
-    qa.fill("#detail form.comment textarea", "checked on site, weld OK")
-    qa.click("#detail form.comment button")
-    worker.wait_for_function(
-        "document.querySelector('#detail ul.comments')?.textContent.includes('weld OK')",
-        timeout=30_000,
-    )
+    # The comment comes from QA's account through the API (as from another of QA's devices):
+    # both open panels must show it live.
+    with httpx.Client(base_url=url) as http:
+        http.post(
+            f"/api/sections/{seeded.section_id}/annotations/{chosen['id']}/comments",
+            headers={"Authorization": f"Bearer {tokens['qa']}"},
+            json={"op_id": str(uuid.uuid4()), "text": "checked on site, weld OK"},
+        ).raise_for_status()
+    for page in (worker, qa):
+        page.wait_for_function(
+            "document.querySelector('#detail ul.comments')?.textContent.includes('weld OK')",
+            timeout=30_000,
+        )
     worker.wait_for_function(
         f"document.querySelector(\"#annotations li[data-id='{chosen['id']}'] small\")"
         "?.textContent.includes('wanda')",
