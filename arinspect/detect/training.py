@@ -188,11 +188,8 @@ def assign_targets(
     """
     single = targets.dim() == 2
     if single:
-        targets = targets[None]
-    if targets.shape[1] == 0:
-        targets = targets.new_zeros((len(targets), 1, 6))
-        valid = torch.zeros((len(targets), 1), dtype=torch.bool, device=targets.device)
-    if valid is None:
+        targets, valid = (t.to(centres.device) for t in pad_targets([targets]))
+    elif valid is None:
         valid = torch.ones(targets.shape[:2], dtype=torch.bool, device=targets.device)
     boxes, ignore = targets[..., 1:5], (targets[..., 5] > 0.5) & valid
     centre = (boxes[..., :2] + boxes[..., 2:]) / 2
