@@ -35,13 +35,14 @@ from arinspect.typed import FloatArray
 
 MIN_PIXEL_SIGMA = 0.15
 """Floor of the per-coordinate corner noise used for the covariance, pixels."""
-RESIDUAL_SIGMA_SCALE = 0.6
+RESIDUAL_SIGMA_SCALE = 0.5
 """Corner noise = this x the residual RMS (dof-corrected), floored at MIN_PIXEL_SIGMA.
 
 The residual RMS overstates the noise that moves the pose (it also holds blur and
 perspective errors of the corner fit). Calibrated on renders with noise and blur at
-1-4 m: `benchmarks/bench_pose.py` printed that 0.56 (640x480) and 0.69 (1280x720) would
-put exactly 95 % of the true translation errors inside the 95 % region."""
+1-4 m: with the module-grid corner fit, `benchmarks/bench_pose.py` printed that 0.46
+(640x480) and 0.50 (1280x720) would put exactly 95 % of the true translation errors
+inside the 95 % region."""
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,13 @@ def estimate_pose(
     hypotheses = _hypotheses(camera, pairs, markers)
     if T_cam_section_guess is not None:
         hypotheses.append(np.asarray(T_cam_section_guess, dtype=np.float64))
-    best_T, best_inliers = _consensus(camera, pairs, hypotheses, config)
-    if best_T is None or len(best_inliers) < config.min_markers:
+    T, best_inliers, refined = _consensus(camera, pairs, hypotheses, config)
+    if T is None or len(best_inliers) < config.min_markers:
         return None
     pts = np.concatenate([pairs[i][1] for i in best_inliers])
     uv = np.concatenate([pairs[i][2] for i in best_inliers])
-    T = _refine(camera, best_T, pts, uv, use_sqpnp=len(best_inliers) >= 2)
+    if not refined:
+        T = _refine(camera, T, pts, uv, use_sqpnp=len(best_inliers) >= 2)
     errors = _reprojection_errors(camera, T, pts, uv)
     sigma = max(float(np.sqrt(np.mean(errors**2))), MIN_PIXEL_SIGMA)
     keep = errors < config.corner_outlier_sigmas * sigma + 0.5
@@ -202,6 +204,10 @@ def _consensus(camera: CameraModel, pairs, hypotheses: list[FloatArray], config:
     A single marker's pose extrapolates poorly to the others, so each hypothesis first
     gathers the markers within a loose threshold, is refined on them, and only then is
     scored by the markers within the strict threshold.
+
+    Returns:
+        The best pose (None if no hypothesis holds a marker), its inlier markers' indices,
+        and whether the pose is already refined on exactly those markers.
     """
     loose_px = 8.0 * config.inlier_threshold_px
     ranked = []
@@ -212,28 +218,29 @@ def _consensus(camera: CameraModel, pairs, hypotheses: list[FloatArray], config:
             (-len(loose), float(np.mean([errors[i] for i in loose])) if loose else np.inf, loose, T)
         )
     ranked.sort(key=lambda r: (r[0], r[1]))
-    best = (None, [], (0, np.inf))
+    best = (None, [], False, (0, np.inf))
     tried: set[frozenset[int]] = set()
     for _, _, loose, T in ranked[:3]:
-        if frozenset(loose) in tried:
+        if not loose or frozenset(loose) in tried:
             continue  # the same markers refine to the same pose
         tried.add(frozenset(loose))
-        inliers = loose
+        inliers, refined_on = loose, None
         for _ in range(2):
-            if not inliers:
+            if not inliers or inliers == refined_on:
                 break
             pts = np.concatenate([pairs[i][1] for i in inliers])
             uv = np.concatenate([pairs[i][2] for i in inliers])
             T = _refine(camera, T, pts, uv, use_sqpnp=len(inliers) >= 2)
+            refined_on = inliers
             errors = _marker_errors(camera, T, pairs)
             inliers = [i for i, e in enumerate(errors) if e < config.inlier_threshold_px]
         score = (
             len(inliers),
             -float(np.mean([errors[i] for i in inliers])) if inliers else -np.inf,
         )
-        if score > best[2]:
-            best = (T, inliers, score)
-    return best[0], best[1]
+        if score > best[3]:
+            best = (T, inliers, inliers == refined_on, score)
+    return best[0], best[1], best[2]
 
 
 def _refine(

@@ -1,0 +1,313 @@
+"""Sub-pixel marker corners from every edge of the marker's printed module grid.
+
+A marker's pattern is a grid of n x n black and white modules (the one-module black border
+included). Every boundary between two modules of different colour, and between the black
+border and the white sheet around it, lies on a grid line x = k or y = k (modules from the
+outer square's top-left corner), and a plane-to-image homography maps grid lines to
+straight image lines. So the sub-pixel gradient peaks found across all those boundaries
+pin one homography, and the corners are its image of (0, 0), (n, 0), (n, n), (0, n).
+Using the code's inner edges as well as the outer square's four sides gives 2-3 times as
+many edge points per marker: corner noise drops accordingly (docs/pose.md).
+
+Modules narrower than `MIN_INNER_MODULE_PX` in the image are too blurred for their edges to
+be found apart from their neighbours'; such markers are fitted to the outer square alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from arinspect.markers import marker_image
+from arinspect.typed import FloatArray, UInt8Image
+
+MIN_INNER_MODULE_PX = 2.5
+"""Smallest module side in the image (px) at which the code's inner edges are used."""
+
+MAX_SEARCH_PX = 2.0
+"""Farthest an edge is searched from its predicted place, pixels (outer edges)."""
+
+SEARCH_STEP_PX = 0.25
+"""Sampling step of the gradient profile across an edge, pixels."""
+
+SEGMENT_SPAN = (0.2, 0.8)
+"""Part of each one-module boundary segment that is sampled (its ends touch other edges)."""
+
+MIN_EDGE_SHARE = 0.5
+"""Share of the predicted edge points that must be found on the fitted grid."""
+
+CONFIDENT_EDGE_SHARE = 0.9
+"""A whole-grid fit straight from the detector's corners with this share is kept as it is;
+below it, the outer square is fitted first (wider search) and the grid from there."""
+
+ON_GRID_PX = 0.5
+"""An edge point within this distance of its fitted grid line is on the grid, pixels."""
+
+MAX_CORNER_SHIFT_PX = 2.0
+"""A refinement that moves a corner farther than this is not trusted (input kept)."""
+
+
+@dataclass(frozen=True)
+class ModuleEdges:
+    """The colour boundaries of one marker's pattern, one row per one-module segment.
+
+    Coordinates are in modules, (0, 0) at the outer black square's top-left corner, x to
+    the right and y down, as in the printed marker image; the pattern is `modules` wide.
+
+    Attributes:
+        modules: n, modules per side, black border included.
+        vertical: (S,) True for a segment on a vertical line x = k, False for y = k.
+        line: (S,) k, the grid line the segment lies on.
+        start: (S,) the segment runs from `start` to `start + 1` along its line.
+        brighter_towards_larger: (S,) +1 where the brighter module is on the side of larger
+            x (vertical lines) or larger y (horizontal lines), -1 otherwise.
+        outer: (S,) True for segments of the outer square (black border against the sheet).
+    """
+
+    modules: int
+    vertical: np.ndarray
+    line: FloatArray
+    start: FloatArray
+    brighter_towards_larger: FloatArray
+    outer: np.ndarray
+
+
+@lru_cache(maxsize=4096)
+def module_edges(family: str, marker_id: int) -> ModuleEdges:
+    """The colour boundaries of a marker's printed pattern (cached per marker).
+
+    Raises:
+        ConfigError: the family is unknown or the id outside it.
+    """
+    white = (marker_image(family, marker_id, module_px=1) > 127).astype(np.int8)
+    n = white.shape[0]
+    sheet = np.ones((n + 2, n + 2), np.int8)  # the white sheet around the marker
+    sheet[1:-1, 1:-1] = white
+    # Vertical line x = k separates columns k - 1 and k of the pattern (sheet columns k, k+1).
+    left, right = sheet[1:-1, :-1], sheet[1:-1, 1:]  # (n rows j, n + 1 lines k)
+    j_v, k_v = np.nonzero(left != right)
+    sign_v = np.where(right[j_v, k_v] > left[j_v, k_v], 1.0, -1.0)
+    above, below = sheet[:-1, 1:-1], sheet[1:, 1:-1]  # (n + 1 lines k, n columns j)
+    k_h, j_h = np.nonzero(above != below)
+    sign_h = np.where(below[k_h, j_h] > above[k_h, j_h], 1.0, -1.0)
+    line = np.concatenate([k_v, k_h]).astype(np.float64)
+    return ModuleEdges(
+        modules=n,
+        vertical=np.concatenate([np.ones(len(k_v), bool), np.zeros(len(k_h), bool)]),
+        line=line,
+        start=np.concatenate([j_v, j_h]).astype(np.float64),
+        brighter_towards_larger=np.concatenate([sign_v, sign_h]),
+        outer=(line == 0) | (line == n),
+    )
+
+
+def refine_marker_corners(grey: UInt8Image, corners: FloatArray, edges: ModuleEdges) -> FloatArray:
+    """Corners of a marker from a homography fitted to all its module edges.
+
+    Two stages, each predicting edge segments from the corners so far, finding the
+    sub-pixel peak of the gradient across them (right polarity only) at points along
+    their middle, and fitting the homography to those points by iteratively reweighted
+    linear least squares (point-to-grid-line residuals, outliers beyond 3 robust sigma
+    dropped): first the outer square alone, searched +-`MAX_SEARCH_PX` (detector corners
+    can be 2 px off, more than half a module); then every edge of the grid, searched less
+    than half a module either side so that neighbouring edges are not mistaken for it.
+
+    Args:
+        grey: (H, W) uint8 grey image, linearised (see `MarkerDetectorConfig.gamma`).
+        corners: (4, 2) approximate corners in ArUco order (the printed image's top-left,
+            top-right, bottom-right, bottom-left), pixels, within about 2 px.
+        edges: The marker's `module_edges`.
+
+    Returns:
+        (4, 2) refined corners, pixels. A stage's fit is not used when the edges do not
+        pin a homography, when fewer than `MIN_EDGE_SHARE` of its predicted edge points
+        are found on the fitted grid, or when it would move a corner by more than
+        `MAX_CORNER_SHIFT_PX` from the input; the input corners come back when neither
+        stage is used.
+    """
+    corners = np.asarray(corners, np.float64)
+    side_px = float(np.linalg.norm(np.roll(corners, -1, axis=0) - corners, axis=1).min())
+    module_px = side_px / edges.modules
+    if module_px < 1.5:
+        return corners
+    crop = _GradientCrop(grey, corners, margin_px=int(np.ceil(MAX_SEARCH_PX)) + 4)
+    if crop.empty:
+        return corners
+    whole_grid = np.ones(len(edges.line), bool)
+    grid_search_px = min(MAX_SEARCH_PX, 0.45 * module_px)
+    if module_px >= MIN_INNER_MODULE_PX:
+        fitted, share = _fit_stage(crop, corners, edges, whole_grid, grid_search_px, module_px)
+        if share >= CONFIDENT_EDGE_SHARE and _near(fitted, corners):
+            return fitted
+    outer, _ = _fit_stage(crop, corners, edges, edges.outer, MAX_SEARCH_PX, module_px)
+    if not _near(outer, corners):
+        return corners
+    if module_px < MIN_INNER_MODULE_PX:
+        return outer
+    fitted, _ = _fit_stage(crop, outer, edges, whole_grid, grid_search_px, module_px)
+    return fitted if _near(fitted, corners) else outer
+
+
+def _near(fitted: FloatArray | None, corners: FloatArray) -> bool:
+    """Whether a fit exists and moves no corner farther than `MAX_CORNER_SHIFT_PX`."""
+    return fitted is not None and bool(np.abs(fitted - corners).max() <= MAX_CORNER_SHIFT_PX)
+
+
+def _fit_stage(
+    crop: _GradientCrop,
+    corners: FloatArray,
+    edges: ModuleEdges,
+    use: np.ndarray,
+    search_px: float,
+    module_px: float,
+) -> tuple[FloatArray | None, float]:
+    """Corners fitted to the edge segments selected by `use`.
+
+    Returns:
+        The corners (None if the fit fails) and the share of the predicted edge points
+        found on the fitted grid.
+    """
+    per_segment = max(int(module_px * (SEGMENT_SPAN[1] - SEGMENT_SPAN[0])), 2)
+    along = np.linspace(*SEGMENT_SPAN, per_segment)
+    vertical = np.repeat(edges.vertical[use], per_segment)
+    line = np.repeat(edges.line[use], per_segment)
+    position = (edges.start[use][:, None] + along[None, :]).ravel()
+    grid_pts = np.where(vertical[:, None], np.c_[line, position], np.c_[position, line])
+    towards = np.repeat(edges.brighter_towards_larger[use], per_segment)
+    offsets = np.arange(-search_px, search_px + 1e-9, SEARCH_STEP_PX)
+    H = _homography(edges.modules, corners)
+    found, image_pts = crop.edge_points(H, grid_pts, vertical, towards, offsets)
+    fit = _fit_corners(edges.modules, corners, image_pts[found], vertical[found], line[found])
+    if fit is None:
+        return None, 0.0
+    fitted, on_grid = fit
+    share = on_grid / len(grid_pts)
+    if share < MIN_EDGE_SHARE or not np.isfinite(fitted).all():
+        return None, share
+    return fitted, share
+
+
+class _GradientCrop:
+    """Image gradient around one marker, sampled across predicted edges."""
+
+    def __init__(self, grey: UInt8Image, corners: FloatArray, margin_px: int) -> None:
+        h, w = grey.shape
+        x0, y0 = (max(int(np.floor(v)) - margin_px, 0) for v in corners.min(axis=0))
+        x1 = min(int(np.ceil(corners[:, 0].max())) + margin_px + 1, w)
+        y1 = min(int(np.ceil(corners[:, 1].max())) + margin_px + 1, h)
+        self.empty = x1 - x0 < 8 or y1 - y0 < 8
+        self.origin = np.array([x0, y0], np.float64)
+        if not self.empty:
+            patch = grey[y0:y1, x0:x1].astype(np.float32)
+            self.gx = cv2.Sobel(patch, cv2.CV_32F, 1, 0, ksize=3) / 8
+            self.gy = cv2.Sobel(patch, cv2.CV_32F, 0, 1, ksize=3) / 8
+
+    def edge_points(
+        self,
+        H: FloatArray,
+        grid_pts: FloatArray,
+        vertical: np.ndarray,
+        towards: FloatArray,
+        offsets: FloatArray,
+    ) -> tuple[np.ndarray, FloatArray]:
+        """Sub-pixel edge crossings near the images of grid points under homography H.
+
+        Returns (P,) found flags and (P, 2) image points (pixels) on the edges.
+        """
+        homogeneous = grid_pts @ H[:, :2].T + H[:, 2]
+        predicted = homogeneous[:, :2] / homogeneous[:, 2:]
+        # Along a vertical line only y varies (column 1 of H), along a horizontal one x:
+        # d(p/w) is parallel to dp w - p dw.
+        along = H[:, vertical.astype(np.intp)].T  # (P, 3): dH-column per point
+        tangent = along[:, :2] * homogeneous[:, 2:] - homogeneous[:, :2] * along[:, 2:]
+        # (-t_y, t_x) is the image of -x across a vertical grid line and of +y across a
+        # horizontal one (ArUco finds markers from their printed side only: no mirroring).
+        normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
+        normal *= (np.where(vertical, -towards, towards) / np.linalg.norm(normal, axis=1))[:, None]
+        samples = predicted[:, None, :] + offsets[None, :, None] * normal[:, None, :]
+        samples -= self.origin
+        map_u = samples[..., 0].astype(np.float32)
+        map_v = samples[..., 1].astype(np.float32)
+        gu = cv2.remap(self.gx, map_u, map_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        gv = cv2.remap(self.gy, map_u, map_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        profile = gu * normal[:, :1] + gv * normal[:, 1:]  # > 0: brighter on the bright side
+        rows = np.arange(len(profile))
+        best = np.argmax(profile, axis=1)
+        last = len(offsets) - 1
+        peak = profile[rows, best]
+        before = profile[rows, np.clip(best - 1, 0, last)]
+        after = profile[rows, np.clip(best + 1, 0, last)]
+        curvature = before - 2 * peak + after
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shift = np.where(np.abs(curvature) > 1e-9, 0.5 * (before - after) / curvature, 0.0)
+        offset = offsets[best] + np.clip(shift, -0.5, 0.5) * SEARCH_STEP_PX
+        strong = peak > 0.25 * np.quantile(peak, 0.9)
+        found = (best > 0) & (best < last) & strong
+        return found, predicted + offset[:, None] * normal
+
+
+def _homography(modules: int, corners: FloatArray) -> FloatArray:
+    """3x3 homography from module coordinates to pixels through the four corners."""
+    square = np.array([[0, 0], [modules, 0], [modules, modules], [0, modules]], np.float32)
+    return cv2.getPerspectiveTransform(square, corners.astype(np.float32)).astype(np.float64)
+
+
+def _apply(H: FloatArray, pts: FloatArray) -> FloatArray:
+    p = pts @ H[:, :2].T + H[:, 2]
+    return p[:, :2] / p[:, 2:3]
+
+
+def _fit_corners(
+    modules: int, corners: FloatArray, pts: FloatArray, vertical: np.ndarray, line: FloatArray
+) -> tuple[FloatArray, int] | None:
+    """Corners of the homography whose grid lines pass closest to the edge points.
+
+    The inverse homography G (pixels to modules, G[2, 2] = 1 in coordinates centred on
+    the marker) makes "point p lies on line x = k" linear in G: g1.p - k g3.p = 0.
+    Dividing each row by g3.p of the previous estimate turns it into a distance in
+    modules; rows off by more than 3 robust sigma are dropped.
+
+    Returns:
+        (4, 2) corners, pixels, and how many points lie on the fitted grid (within
+        `ON_GRID_PX`); None when the points do not pin a homography (fewer than two
+        distinct lines of either direction with three points each).
+    """
+    for direction in (vertical, ~vertical):
+        if (np.bincount(line[direction].astype(np.int64)) >= 3).sum() < 2:
+            return None
+    centre = corners.mean(axis=0)
+    scale = float(np.linalg.norm(corners[2] - corners[0]))
+    u, v = ((pts - centre) / scale).T
+    ones = np.ones_like(u)
+    uv1 = np.stack([u, v, ones], axis=1)
+    A = np.zeros((len(u), 8))
+    A[vertical, 0:3] = uv1[vertical]
+    A[~vertical, 3:6] = uv1[~vertical]
+    A[:, 6] = -line * u
+    A[:, 7] = -line * v
+    G = np.linalg.inv(_homography(modules, (corners - centre) / scale))
+    G /= G[2, 2]
+    keep = np.ones(len(u), bool)
+    px_per_module = scale / (modules * np.sqrt(2.0))
+    for _ in range(3):
+        weight = keep / (G[2, 0] * u + G[2, 1] * v + 1.0) ** 2
+        weighted = A.T * weight
+        try:
+            g = np.linalg.solve(weighted @ A, weighted @ line)
+        except np.linalg.LinAlgError:
+            return None
+        G = np.append(g, 1.0).reshape(3, 3)
+        residual_px = (A @ g - line) / (G[2, 0] * u + G[2, 1] * v + 1.0) * px_per_module
+        sigma = 1.4826 * float(np.median(np.abs(residual_px[keep]))) + 1e-3
+        keep = np.abs(residual_px) < 3 * sigma + 0.1
+    try:
+        H = np.linalg.inv(G)
+    except np.linalg.LinAlgError:
+        return None
+    square = np.array([[0, 0], [modules, 0], [modules, modules], [0, modules]], np.float64)
+    return _apply(H, square) * scale + centre, int(
+        np.count_nonzero(np.abs(residual_px) < ON_GRID_PX)
+    )
