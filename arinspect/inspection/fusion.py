@@ -8,7 +8,8 @@
   section frame is fused by least squares from the per-frame shifts of the detection
   against the projected part (each frame constrains two directions; different viewing
   directions constrain all three), with a prior that keeps it on its mounting surface
-  (surface parts) or on its pipe axis (inline parts). It is ``misplaced`` when the offset
+  (surface parts) or on its pipe axis (inline parts); offsets measured by depth join it
+  where the box centres do not contradict them. It is ``misplaced`` when the offset
   exceeds the part's tolerance by more than `offset_sigmas` standard deviations and is at
   least `min_offset_m`: what the detector's box noise allows to be told apart.
   A fused offset beyond `FusionConfig.max_offset_m` by more than its uncertainty allows
@@ -33,6 +34,13 @@ from arinspect.typed import FloatArray
 
 STATUSES = ("present", "missing", "misplaced", "not_verified")
 
+UNCONSTRAINED_SIGMA_M = 1.0
+"""Prior on every direction of an offset, metres: keeps a direction no look constrains
+(one view along its line of sight) finite and large instead of singular."""
+
+CHI2_3DOF_999 = 16.27
+"""99.9 % quantile of the chi-square distribution with 3 degrees of freedom."""
+
 
 @dataclass(frozen=True)
 class FusionConfig:
@@ -52,6 +60,10 @@ class FusionConfig:
             box, median error 4 %); the larger of the two counts, and the fit's residual
             scatter scales it up when that is larger still.
         depth_sigma_m: Smallest noise of a depth-measured offset, metres.
+        min_depth_looks: Fewest looks with a depth-measured offset (that the box centres
+            do not contradict) for depth offsets to count: one look alone may have
+            measured the wrong surface (a plate's edge against the steel behind it), and
+            it would outweigh every box centre.
         pose_sigma_m: Floor of the offset uncertainty from the pose and the steel, metres.
         mount_sigma_m: Prior on motion off the mounting surface / pipe axis, metres.
         offset_sigmas: Standard deviations beyond the tolerance for ``misplaced``.
@@ -72,6 +84,7 @@ class FusionConfig:
     pixel_sigma: float = 1.5
     pixel_sigma_ratio: float = 0.05
     depth_sigma_m: float = 0.008
+    min_depth_looks: int = 2
     pose_sigma_m: float = 0.003
     mount_sigma_m: float = 0.01
     offset_sigmas: float = 2.5
@@ -143,6 +156,7 @@ def fuse_offset(
     depth = [look for look in looks if look.depth_offset_m is not None]
     if not pixel and not depth:
         return None
+    prior = prior + np.eye(3) / UNCONSTRAINED_SIGMA_M**2
     noise = np.repeat(
         [max(config.pixel_sigma, config.pixel_sigma_ratio * look.height_px) for look in pixel], 2
     )
@@ -156,6 +170,12 @@ def fuse_offset(
         if pixel
         else np.zeros(0)
     )
+    if pixel and depth:
+        depth = _depth_agreeing_with_pixels(depth, J, shifts, prior, config)
+    if len(depth) < config.min_depth_looks:
+        depth = []  # a single depth look may have measured the wrong surface
+    if not pixel and not depth:
+        return None
     D = np.concatenate([look.depth_offset_m for look in depth]) if depth else np.zeros(0)
     identity = np.tile(np.eye(3), (len(depth), 1))
     pixel_scale, sigma_depth = 1.0, config.depth_sigma_m
@@ -169,6 +189,37 @@ def fuse_offset(
     correlation = max(max(len(pixel), len(depth)) / config.independent_looks, 1.0)
     covariance = covariance * correlation + np.eye(3) * config.pose_sigma_m**2
     return offset, covariance
+
+
+def _depth_agreeing_with_pixels(
+    depth: Sequence[PartLook],
+    J: FloatArray,
+    shifts: FloatArray,
+    prior: FloatArray,
+    config: FusionConfig,
+) -> list[PartLook]:
+    """The depth looks whose measured offset the box centres do not contradict.
+
+    One depth look weighs as much as dozens of box centres, so a depth offset taken on
+    the wrong surface (a plate's edge seen against the steel behind it) would set the
+    fused offset alone. The box centres' own estimate (whitened `J`, `shifts`, with the
+    mount prior) is compared with each depth offset; beyond the 99.9 % chi-square bound
+    of their joint uncertainty the depth look is not used.
+    """
+    information = J.T @ J + prior
+    try:
+        covariance = np.linalg.inv(information)
+    except np.linalg.LinAlgError:
+        return list(depth)
+    offset = covariance @ (J.T @ shifts)
+    covariance = covariance * max(_residual_rms(shifts - J @ offset), 1.0) ** 2
+    joint = covariance + np.eye(3) * config.depth_sigma_m**2
+    agreeing = []
+    for look in depth:
+        difference = look.depth_offset_m - offset
+        if difference @ np.linalg.solve(joint, difference) <= CHI2_3DOF_999:
+            agreeing.append(look)
+    return agreeing
 
 
 def _residual_rms(residual: FloatArray) -> float:
