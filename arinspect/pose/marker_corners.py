@@ -50,7 +50,7 @@ MAX_CORNER_SHIFT_PX = 2.0
 """A refinement that moves a corner farther than this is not trusted (input kept)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: one cached object per marker
 class ModuleEdges:
     """The colour boundaries of one marker's pattern, one row per one-module segment.
 
@@ -136,18 +136,17 @@ def refine_marker_corners(grey: UInt8Image, corners: FloatArray, edges: ModuleEd
     crop = _GradientCrop(grey, corners, margin_px=int(np.ceil(MAX_SEARCH_PX)) + 4)
     if crop.empty:
         return corners
-    whole_grid = np.ones(len(edges.line), bool)
     grid_search_px = min(MAX_SEARCH_PX, 0.45 * module_px)
     if module_px >= MIN_INNER_MODULE_PX:
-        fitted, share = _fit_stage(crop, corners, edges, whole_grid, grid_search_px, module_px)
+        fitted, share = _fit_stage(crop, corners, edges, False, grid_search_px, module_px)
         if share >= CONFIDENT_EDGE_SHARE and _near(fitted, corners):
             return fitted
-    outer, _ = _fit_stage(crop, corners, edges, edges.outer, MAX_SEARCH_PX, module_px)
+    outer, _ = _fit_stage(crop, corners, edges, True, MAX_SEARCH_PX, module_px)
     if not _near(outer, corners):
         return corners
     if module_px < MIN_INNER_MODULE_PX:
         return outer
-    fitted, _ = _fit_stage(crop, outer, edges, whole_grid, grid_search_px, module_px)
+    fitted, _ = _fit_stage(crop, outer, edges, False, grid_search_px, module_px)
     return fitted if _near(fitted, corners) else outer
 
 
@@ -160,34 +159,69 @@ def _fit_stage(
     crop: _GradientCrop,
     corners: FloatArray,
     edges: ModuleEdges,
-    use: np.ndarray,
+    outer_only: bool,
     search_px: float,
     module_px: float,
 ) -> tuple[FloatArray | None, float]:
-    """Corners fitted to the edge segments selected by `use`.
+    """Corners fitted to the outer square's edges or to the whole grid's.
 
     Returns:
         The corners (None if the fit fails) and the share of the predicted edge points
         found on the fitted grid.
     """
     per_segment = max(int(module_px * (SEGMENT_SPAN[1] - SEGMENT_SPAN[0])), 2)
+    samples = _edge_samples(edges, outer_only, per_segment)
+    offsets = np.arange(-search_px, search_px + 1e-9, SEARCH_STEP_PX)
+    H = _homography(edges.modules, corners)
+    found, image_pts = crop.edge_points(H, samples, offsets)
+    fit = _fit_corners(
+        edges.modules, corners, image_pts[found], samples.vertical[found], samples.line[found]
+    )
+    if fit is None:
+        return None, 0.0
+    fitted, on_grid = fit
+    share = on_grid / len(samples.line)
+    if share < MIN_EDGE_SHARE or not np.isfinite(fitted).all():
+        return None, share
+    return fitted, share
+
+
+@dataclass(frozen=True)
+class _EdgeSamples:
+    """Points along the middle of edge segments, in module coordinates.
+
+    Attributes:
+        grid_pts: (P, 2) the points.
+        vertical: (P,) on a vertical grid line.
+        line: (P,) k of that line.
+        across: (P, 1) +-1: the brighter side is towards larger x (vertical lines) or y,
+            signed so that it multiplies the image normal (-t_y, t_x) of the line.
+        column: (P,) column of the homography along the line (1 for x = k, 0 for y = k).
+    """
+
+    grid_pts: FloatArray
+    vertical: np.ndarray
+    line: FloatArray
+    across: FloatArray
+    column: np.ndarray
+
+
+@lru_cache(maxsize=8192)
+def _edge_samples(edges: ModuleEdges, outer_only: bool, per_segment: int) -> _EdgeSamples:
+    """`per_segment` points along each segment of the outer square or of the whole grid."""
+    use = edges.outer if outer_only else np.ones(len(edges.line), bool)
     along = np.linspace(*SEGMENT_SPAN, per_segment)
     vertical = np.repeat(edges.vertical[use], per_segment)
     line = np.repeat(edges.line[use], per_segment)
     position = (edges.start[use][:, None] + along[None, :]).ravel()
-    grid_pts = np.where(vertical[:, None], np.c_[line, position], np.c_[position, line])
+    grid_pts = np.where(
+        vertical[:, None], np.stack([line, position], 1), np.stack([position, line], 1)
+    )
     towards = np.repeat(edges.brighter_towards_larger[use], per_segment)
-    offsets = np.arange(-search_px, search_px + 1e-9, SEARCH_STEP_PX)
-    H = _homography(edges.modules, corners)
-    found, image_pts = crop.edge_points(H, grid_pts, vertical, towards, offsets)
-    fit = _fit_corners(edges.modules, corners, image_pts[found], vertical[found], line[found])
-    if fit is None:
-        return None, 0.0
-    fitted, on_grid = fit
-    share = on_grid / len(grid_pts)
-    if share < MIN_EDGE_SHARE or not np.isfinite(fitted).all():
-        return None, share
-    return fitted, share
+    # (-t_y, t_x) is the image of -x across a vertical grid line and of +y across a
+    # horizontal one (ArUco finds markers from their printed side only: no mirroring).
+    across = np.where(vertical, -towards, towards)[:, None]
+    return _EdgeSamples(grid_pts, vertical, line, across, vertical.astype(np.intp))
 
 
 class _GradientCrop:
@@ -206,27 +240,20 @@ class _GradientCrop:
             self.gy = cv2.Sobel(patch, cv2.CV_32F, 0, 1, ksize=3) / 8
 
     def edge_points(
-        self,
-        H: FloatArray,
-        grid_pts: FloatArray,
-        vertical: np.ndarray,
-        towards: FloatArray,
-        offsets: FloatArray,
+        self, H: FloatArray, samples: _EdgeSamples, offsets: FloatArray
     ) -> tuple[np.ndarray, FloatArray]:
-        """Sub-pixel edge crossings near the images of grid points under homography H.
+        """Sub-pixel edge crossings near the images of the sample points under homography H.
 
         Returns (P,) found flags and (P, 2) image points (pixels) on the edges.
         """
-        homogeneous = grid_pts @ H[:, :2].T + H[:, 2]
+        homogeneous = samples.grid_pts @ H[:, :2].T + H[:, 2]
         predicted = homogeneous[:, :2] / homogeneous[:, 2:]
         # Along a vertical line only y varies (column 1 of H), along a horizontal one x:
         # d(p/w) is parallel to dp w - p dw.
-        along = H[:, vertical.astype(np.intp)].T  # (P, 3): dH-column per point
+        along = H[:, samples.column].T
         tangent = along[:, :2] * homogeneous[:, 2:] - homogeneous[:, :2] * along[:, 2:]
-        # (-t_y, t_x) is the image of -x across a vertical grid line and of +y across a
-        # horizontal one (ArUco finds markers from their printed side only: no mirroring).
         normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
-        normal *= (np.where(vertical, -towards, towards) / np.linalg.norm(normal, axis=1))[:, None]
+        normal *= samples.across / np.linalg.norm(normal, axis=1, keepdims=True)
         samples = predicted[:, None, :] + offsets[None, :, None] * normal[:, None, :]
         samples -= self.origin
         map_u = samples[..., 0].astype(np.float32)
@@ -244,7 +271,8 @@ class _GradientCrop:
         with np.errstate(divide="ignore", invalid="ignore"):
             shift = np.where(np.abs(curvature) > 1e-9, 0.5 * (before - after) / curvature, 0.0)
         offset = offsets[best] + np.clip(shift, -0.5, 0.5) * SEARCH_STEP_PX
-        strong = peak > 0.25 * np.quantile(peak, 0.9)
+        k = int(0.9 * (len(peak) - 1))
+        strong = peak > 0.25 * np.partition(peak, k)[k]  # a quarter of the 90th percentile
         found = (best > 0) & (best < last) & strong
         return found, predicted + offset[:, None] * normal
 
@@ -281,13 +309,9 @@ def _fit_corners(
     centre = corners.mean(axis=0)
     scale = float(np.linalg.norm(corners[2] - corners[0]))
     u, v = ((pts - centre) / scale).T
-    ones = np.ones_like(u)
-    uv1 = np.stack([u, v, ones], axis=1)
-    A = np.zeros((len(u), 8))
-    A[vertical, 0:3] = uv1[vertical]
-    A[~vertical, 3:6] = uv1[~vertical]
-    A[:, 6] = -line * u
-    A[:, 7] = -line * v
+    uv1 = np.stack([u, v, np.ones_like(u)], axis=1)
+    on_vertical = vertical[:, None]
+    A = np.concatenate([uv1 * on_vertical, uv1 * ~on_vertical, -line[:, None] * uv1[:, :2]], axis=1)
     G = np.linalg.inv(_homography(modules, (corners - centre) / scale))
     G /= G[2, 2]
     keep = np.ones(len(u), bool)
@@ -301,7 +325,8 @@ def _fit_corners(
             return None
         G = np.append(g, 1.0).reshape(3, 3)
         residual_px = (A @ g - line) / (G[2, 0] * u + G[2, 1] * v + 1.0) * px_per_module
-        sigma = 1.4826 * float(np.median(np.abs(residual_px[keep]))) + 1e-3
+        kept = np.abs(residual_px[keep])
+        sigma = 1.4826 * float(np.partition(kept, len(kept) // 2)[len(kept) // 2]) + 1e-3
         keep = np.abs(residual_px) < 3 * sigma + 0.1
     try:
         H = np.linalg.inv(G)
