@@ -312,7 +312,10 @@ def _fit_corners(
     uv1 = np.stack([u, v, np.ones_like(u)], axis=1)
     on_vertical = vertical[:, None]
     A = np.concatenate([uv1 * on_vertical, uv1 * ~on_vertical, -line[:, None] * uv1[:, :2]], axis=1)
-    G = np.linalg.inv(_homography(modules, (corners - centre) / scale))
+    try:
+        G = np.linalg.inv(_homography(modules, (corners - centre) / scale))
+    except np.linalg.LinAlgError:
+        return None  # a degenerate quadrilateral
     G /= G[2, 2]
     keep = np.ones(len(u), bool)
     px_per_module = scale / (modules * np.sqrt(2.0))
