@@ -107,13 +107,15 @@ def module_edges(family: str, marker_id: int) -> ModuleEdges:
 def refine_marker_corners(grey: UInt8Image, corners: FloatArray, edges: ModuleEdges) -> FloatArray:
     """Corners of a marker from a homography fitted to all its module edges.
 
-    Two stages, each predicting edge segments from the corners so far, finding the
-    sub-pixel peak of the gradient across them (right polarity only) at points along
-    their middle, and fitting the homography to those points by iteratively reweighted
-    linear least squares (point-to-grid-line residuals, outliers beyond 3 robust sigma
-    dropped): first the outer square alone, searched +-`MAX_SEARCH_PX` (detector corners
-    can be 2 px off, more than half a module); then every edge of the grid, searched less
-    than half a module either side so that neighbouring edges are not mistaken for it.
+    A fit predicts edge segments from the corners so far, finds the sub-pixel peak of the
+    gradient across them (right polarity only) at points along their middle, and fits the
+    homography to those points by iteratively reweighted linear least squares
+    (point-to-grid-line residuals, outliers beyond 3 robust sigma dropped). The whole
+    grid is fitted first, each edge searched less than half a module either side so that
+    its neighbours are not mistaken for it. When fewer than `CONFIDENT_EDGE_SHARE` of its
+    points end on the fitted grid (detector corners can be 2 px off, more than half a
+    module), the outer square alone is fitted, searched +-`MAX_SEARCH_PX`, and the whole
+    grid again from there.
 
     Args:
         grey: (H, W) uint8 grey image, linearised (see `MarkerDetectorConfig.gamma`).
@@ -138,15 +140,17 @@ def refine_marker_corners(grey: UInt8Image, corners: FloatArray, edges: ModuleEd
         return corners
     grid_search_px = min(MAX_SEARCH_PX, 0.45 * module_px)
     if module_px >= MIN_INNER_MODULE_PX:
-        fitted, share = _fit_stage(crop, corners, edges, False, grid_search_px, module_px)
+        fitted, share = _fit_stage(
+            crop, corners, edges, grid_search_px, module_px, outer_only=False
+        )
         if share >= CONFIDENT_EDGE_SHARE and _near(fitted, corners):
             return fitted
-    outer, _ = _fit_stage(crop, corners, edges, True, MAX_SEARCH_PX, module_px)
+    outer, _ = _fit_stage(crop, corners, edges, MAX_SEARCH_PX, module_px, outer_only=True)
     if not _near(outer, corners):
         return corners
     if module_px < MIN_INNER_MODULE_PX:
         return outer
-    fitted, _ = _fit_stage(crop, outer, edges, False, grid_search_px, module_px)
+    fitted, _ = _fit_stage(crop, outer, edges, grid_search_px, module_px, outer_only=False)
     return fitted if _near(fitted, corners) else outer
 
 
@@ -159,9 +163,10 @@ def _fit_stage(
     crop: _GradientCrop,
     corners: FloatArray,
     edges: ModuleEdges,
-    outer_only: bool,
     search_px: float,
     module_px: float,
+    *,
+    outer_only: bool,
 ) -> tuple[FloatArray | None, float]:
     """Corners fitted to the outer square's edges or to the whole grid's.
 

@@ -116,3 +116,12 @@ def test_a_blank_image_leaves_the_corners_unchanged():
     blank = np.full((240, 320), 200, np.uint8)
     refined = refine_marker_corners(blank, MODULES_10PX, module_edges(FAMILY, 7))
     np.testing.assert_array_equal(refined, MODULES_10PX)
+
+
+def test_corners_two_pixels_off_are_found_through_the_outer_square():
+    """Half a module of search is too little here: the outer square's wide search leads."""
+    rng = np.random.default_rng(6)
+    grey = _sheet_view(MODULES_4PX, rng)
+    start = MODULES_4PX + np.array([1.9, -1.6])
+    refined = refine_marker_corners(grey, start, module_edges(FAMILY, 7))
+    assert np.linalg.norm(refined - MODULES_4PX, axis=1).max() < 0.15
