@@ -46,8 +46,11 @@ below it, the outer square is fitted first (wider search) and the grid from ther
 ON_GRID_PX = 0.5
 """An edge point within this distance of its fitted grid line is on the grid, pixels."""
 
-MAX_CORNER_SHIFT_PX = 2.0
-"""A refinement that moves a corner farther than this is not trusted (input kept)."""
+MAX_CORNER_SHIFT_PX = 3.0
+"""A fit that moves a corner farther than this from the detector's is not trusted. The
+detector's corner of a marker whose border is partly hidden (a pipe or flange in front)
+lies on the occluder's edge, 2-3 px off; the grid fit puts it back from the visible
+edges."""
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: one cached object per marker
@@ -115,20 +118,22 @@ def refine_marker_corners(grey: UInt8Image, corners: FloatArray, edges: ModuleEd
     its neighbours are not mistaken for it. When fewer than `CONFIDENT_EDGE_SHARE` of its
     points end on the fitted grid (detector corners can be 2 px off, more than half a
     module), the outer square alone is fitted, searched +-`MAX_SEARCH_PX`, and the whole
-    grid again from there.
+    grid again from there; of the two whole-grid fits, the one with more points on its
+    grid is kept.
 
     Args:
         grey: (H, W) uint8 grey image, linearised (see `MarkerDetectorConfig.gamma`).
         corners: (4, 2) approximate corners in ArUco order (the printed image's top-left,
-            top-right, bottom-right, bottom-left), pixels, within about 2 px.
+            top-right, bottom-right, bottom-left), pixels, within about 2 px (3 px where
+            the border is partly hidden).
         edges: The marker's `module_edges`.
 
     Returns:
-        (4, 2) refined corners, pixels. A stage's fit is not used when the edges do not
-        pin a homography, when fewer than `MIN_EDGE_SHARE` of its predicted edge points
-        are found on the fitted grid, or when it would move a corner by more than
-        `MAX_CORNER_SHIFT_PX` from the input; the input corners come back when neither
-        stage is used.
+        (4, 2) refined corners, pixels. A fit is not used when the edges do not pin a
+        homography, when fewer than `MIN_EDGE_SHARE` of its predicted edge points are
+        found on the fitted grid, or when it would move a corner by more than
+        `MAX_CORNER_SHIFT_PX` from the input; the input corners come back when no fit
+        is used.
     """
     corners = np.asarray(corners, np.float64)
     side_px = float(np.linalg.norm(np.roll(corners, -1, axis=0) - corners, axis=1).min())
@@ -139,19 +144,24 @@ def refine_marker_corners(grey: UInt8Image, corners: FloatArray, edges: ModuleEd
     if crop.empty:
         return corners
     grid_search_px = min(MAX_SEARCH_PX, 0.45 * module_px)
+    first, first_share = None, 0.0
     if module_px >= MIN_INNER_MODULE_PX:
-        fitted, share = _fit_stage(
+        first, first_share = _fit_stage(
             crop, corners, edges, grid_search_px, module_px, outer_only=False
         )
-        if share >= CONFIDENT_EDGE_SHARE and _near(fitted, corners):
-            return fitted
+        if first_share >= CONFIDENT_EDGE_SHARE and _near(first, corners):
+            return first
     outer, _ = _fit_stage(crop, corners, edges, MAX_SEARCH_PX, module_px, outer_only=True)
     if not _near(outer, corners):
-        return corners
+        return first if _near(first, corners) else corners
     if module_px < MIN_INNER_MODULE_PX:
         return outer
-    fitted, _ = _fit_stage(crop, outer, edges, grid_search_px, module_px, outer_only=False)
-    return fitted if _near(fitted, corners) else outer
+    second, second_share = _fit_stage(
+        crop, outer, edges, grid_search_px, module_px, outer_only=False
+    )
+    if not _near(second, corners):
+        return first if _near(first, corners) else outer
+    return first if _near(first, corners) and first_share > second_share else second
 
 
 def _near(fitted: FloatArray | None, corners: FloatArray) -> bool:

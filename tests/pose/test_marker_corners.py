@@ -125,3 +125,15 @@ def test_corners_two_pixels_off_are_found_through_the_outer_square():
     start = MODULES_4PX + np.array([1.9, -1.6])
     refined = refine_marker_corners(grey, start, module_edges(FAMILY, 7))
     assert np.linalg.norm(refined - MODULES_4PX, axis=1).max() < 0.15
+
+
+def test_a_partly_hidden_border_is_extrapolated_from_the_rest_of_the_grid():
+    """Something bright in front hides the lower border; the detector took its edge for it."""
+    rng = np.random.default_rng(8)
+    grey = _sheet_view(MODULES_10PX, rng)
+    bottom = MODULES_10PX[2:, 1].min()
+    grey[int(bottom) - 5 :, 60:200] = 235  # hides the lower half of the bottom border
+    start = MODULES_10PX + rng.uniform(-0.3, 0.3, MODULES_10PX.shape)
+    start[2:, 1] -= 2.5  # the detector's bottom corners on the occluder's edge
+    refined = refine_marker_corners(grey, start, module_edges(FAMILY, 7))
+    assert np.linalg.norm(refined - MODULES_10PX, axis=1).max() < 0.3
