@@ -154,8 +154,6 @@ def fuse_offset(
     """
     pixel = [look for look in looks if look.jacobian is not None and look.shift_px is not None]
     depth = [look for look in looks if look.depth_offset_m is not None]
-    if not pixel and not depth:
-        return None
     prior = prior + np.eye(3) / UNCONSTRAINED_SIGMA_M**2
     noise = np.repeat(
         [max(config.pixel_sigma, config.pixel_sigma_ratio * look.height_px) for look in pixel], 2
@@ -206,11 +204,7 @@ def _depth_agreeing_with_pixels(
     mount prior) is compared with each depth offset; beyond the 99.9 % chi-square bound
     of their joint uncertainty the depth look is not used.
     """
-    information = J.T @ J + prior
-    try:
-        covariance = np.linalg.inv(information)
-    except np.linalg.LinAlgError:
-        return list(depth)
+    covariance = np.linalg.inv(J.T @ J + prior)  # the prior holds every direction
     offset = covariance @ (J.T @ shifts)
     covariance = covariance * max(_residual_rms(shifts - J @ offset), 1.0) ** 2
     joint = covariance + np.eye(3) * config.depth_sigma_m**2

@@ -144,24 +144,21 @@ def refine_marker_corners(grey: UInt8Image, corners: FloatArray, edges: ModuleEd
     if crop.empty:
         return corners
     grid_search_px = min(MAX_SEARCH_PX, 0.45 * module_px)
-    first, first_share = None, 0.0
+    grid_fits = []  # (share of edge points on the grid, corners) of usable whole-grid fits
     if module_px >= MIN_INNER_MODULE_PX:
-        first, first_share = _fit_stage(
-            crop, corners, edges, grid_search_px, module_px, outer_only=False
-        )
-        if first_share >= CONFIDENT_EDGE_SHARE and _near(first, corners):
-            return first
+        first, share = _fit_stage(crop, corners, edges, grid_search_px, module_px, outer_only=False)
+        if _near(first, corners):
+            if share >= CONFIDENT_EDGE_SHARE:
+                return first
+            grid_fits.append((share, first))
     outer, _ = _fit_stage(crop, corners, edges, MAX_SEARCH_PX, module_px, outer_only=True)
-    if not _near(outer, corners):
-        return first if _near(first, corners) else corners
-    if module_px < MIN_INNER_MODULE_PX:
-        return outer
-    second, second_share = _fit_stage(
-        crop, outer, edges, grid_search_px, module_px, outer_only=False
-    )
-    if not _near(second, corners):
-        return first if _near(first, corners) else outer
-    return first if _near(first, corners) and first_share > second_share else second
+    if _near(outer, corners) and module_px >= MIN_INNER_MODULE_PX:
+        second, share = _fit_stage(crop, outer, edges, grid_search_px, module_px, outer_only=False)
+        if _near(second, corners):
+            grid_fits.insert(0, (share, second))  # preferred on equal shares
+    if grid_fits:
+        return max(grid_fits, key=lambda fit: fit[0])[1]
+    return outer if _near(outer, corners) else corners
 
 
 def _near(fitted: FloatArray | None, corners: FloatArray) -> bool:
@@ -269,10 +266,9 @@ class _GradientCrop:
         tangent = along[:, :2] * homogeneous[:, 2:] - homogeneous[:, :2] * along[:, 2:]
         normal = np.stack([-tangent[:, 1], tangent[:, 0]], axis=1)
         normal *= samples.across / np.linalg.norm(normal, axis=1, keepdims=True)
-        samples = predicted[:, None, :] + offsets[None, :, None] * normal[:, None, :]
-        samples -= self.origin
-        map_u = samples[..., 0].astype(np.float32)
-        map_v = samples[..., 1].astype(np.float32)
+        probe = predicted[:, None, :] + offsets[None, :, None] * normal[:, None, :] - self.origin
+        map_u = probe[..., 0].astype(np.float32)
+        map_v = probe[..., 1].astype(np.float32)
         gu = cv2.remap(self.gx, map_u, map_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         gv = cv2.remap(self.gy, map_u, map_v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         profile = gu * normal[:, :1] + gv * normal[:, 1:]  # > 0: brighter on the bright side
@@ -292,9 +288,14 @@ class _GradientCrop:
         return found, predicted + offset[:, None] * normal
 
 
+def _square(modules: int) -> FloatArray:
+    """(4, 2) corners of the outer square in module coordinates, ArUco order."""
+    return np.array([[0, 0], [modules, 0], [modules, modules], [0, modules]], np.float64)
+
+
 def _homography(modules: int, corners: FloatArray) -> FloatArray:
     """3x3 homography from module coordinates to pixels through the four corners."""
-    square = np.array([[0, 0], [modules, 0], [modules, modules], [0, modules]], np.float32)
+    square = _square(modules).astype(np.float32)
     return cv2.getPerspectiveTransform(square, corners.astype(np.float32)).astype(np.float64)
 
 
@@ -350,7 +351,6 @@ def _fit_corners(
         H = np.linalg.inv(G)
     except np.linalg.LinAlgError:
         return None
-    square = np.array([[0, 0], [modules, 0], [modules, modules], [0, modules]], np.float64)
-    return _apply(H, square) * scale + centre, int(
+    return _apply(H, _square(modules)) * scale + centre, int(
         np.count_nonzero(np.abs(residual_px) < ON_GRID_PX)
     )
