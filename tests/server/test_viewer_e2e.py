@@ -142,7 +142,7 @@ def test_qa_sees_pins_and_statuses_and_a_status_change_reaches_a_second_browser(
 
     # QA assigns it and comments; the worker, looking at the same annotation, sees both.
     worker.click(f"#annotations li[data-id='{chosen['id']}']")
-    worker.wait_for_selector("#detail:not([hidden]) h3")
+    worker.wait_for_selector(f"#detail:not([hidden])[data-id='{chosen['id']}'] h3")
     qa.fill("#detail form.assign input[name=assignee]", "wanda")
     qa.click("#detail form.assign button")
     qa.wait_for_function(
@@ -177,7 +177,8 @@ def test_qa_sees_pins_and_statuses_and_a_status_change_reaches_a_second_browser(
 
     # The worker may not verify: the workflow offers no such button to that role.
     worker.click(f"#annotations li[data-id='{resolved[-1]['id']}']")
-    worker.wait_for_selector("#detail:not([hidden]) h3")
+    # The panel already shows another annotation: wait until it shows this one.
+    worker.wait_for_selector(f"#detail:not([hidden])[data-id='{resolved[-1]['id']}'] h3")
     assert worker.locator("#detail button[data-status=verified]").count() == 0
     assert worker.locator("#detail button[data-status=in_progress]").count() == 1
     qa.context.close()
