@@ -1,11 +1,14 @@
 """What one frame says about each part it should show: seen or not, where, and depth support.
 
 A frame's look at a part is *good* when enough of the part is in view, large enough for
-the detector, and the pose is trustworthy; only good looks can argue that a part is
-missing. Depth, where the frame has it, is compared on the part's expected pixels with
-the part's expected depth: pixels at the part's depth support "present"; pixels seen
-*behind* where the part's surface should be say "the steel behind it is seen through"
-(absent); holes are no evidence at all.
+the detector, and the pose is good enough *for that part*: its 95 % translation bound,
+projected at the part's depth, is a small share of the part's projected height (a pose
+known to 3 cm puts a 60 px tall part 4 m away within 5 px of its place, which is plenty to
+say whether it is there, though far too little to measure a misplacement); only good
+looks can argue that a part is missing. Depth, where the frame has it, is compared on
+the part's expected pixels with the part's expected depth: pixels at the part's depth
+support "present"; pixels seen *behind* where the part's surface should be say "the steel
+behind it is seen through" (absent); holes are no evidence at all.
 """
 
 from __future__ import annotations
@@ -28,19 +31,24 @@ class LookCriteria:
         min_visible_ratio: Share of the part in view for a good look.
         min_height_px: Projected height for a good look (640x480 frame; scaled with the
             frame height). The detector is scored on parts at least 20 px tall.
-        min_pose_quality: Pose quality (`FrameResult.quality`) for a good look.
+        max_pose_bound_m: Largest 95 % translation bound of the frame's pose
+            (`FrameResult.bound95_m`) for a good look, metres: beyond it a pose may be wrong
+            by more than its covariance says (one or two far markers).
+        max_pose_shift_ratio: Largest share of the part's projected height that the pose's
+            95 % bound may move it in the image for a good look.
         min_offset_ratio: Share in view for a match to be used to measure an offset (a
             partly hidden part's box centre is biased).
-        min_offset_pose_quality: Pose quality for a match to be used to measure an offset
-            (0.5: the pose's 95 % translation bound is at most 1 cm).
+        max_offset_pose_bound_m: Largest 95 % translation bound of the pose for a match to
+            be used to measure an offset, metres.
         depth_noise_m: Depth noise (one sigma) at 1 m, growing with z^2.
     """
 
     min_visible_ratio: float = 0.5
     min_height_px: float = 24.0
-    min_pose_quality: float = 0.2
+    max_pose_bound_m: float = 0.05
+    max_pose_shift_ratio: float = 0.25
     min_offset_ratio: float = 0.7
-    min_offset_pose_quality: float = 0.5
+    max_offset_pose_bound_m: float = 0.01
     depth_noise_m: float = 0.003
 
 
@@ -190,26 +198,45 @@ def frame_looks(
     camera: CameraModel,
     T_cam_section: FloatArray,
     pose_quality: float,
+    pose_bound95_m: float,
     observed_depth_m: np.ndarray | None,
     criteria: LookCriteria = LookCriteria(),
 ) -> dict[str, PartLook]:
-    """Evidence of one frame about every part of its expected view."""
+    """Evidence of one frame about every part of its expected view.
+
+    Args:
+        im_id: The frame.
+        view: What the frame should show at its pose.
+        label_of_part: Label index of each part in `view`'s label map.
+        matches: The frame's detections assigned to parts.
+        scores: Score of every detection of the frame.
+        boxes: xyxy box of every detection, pixels.
+        camera: Intrinsics of the frame.
+        T_cam_section: The frame's pose, metres.
+        pose_quality: The frame's `FrameResult.quality` (weighs the choice of a best frame).
+        pose_bound95_m: 95 % translation bound of the frame's pose, metres.
+        observed_depth_m: (H, W) registered depth, metres (0 = none), or None.
+        criteria: When a look counts.
+    """
     by_part = {m.part_id: m for m in matches}
     height_scale = camera.height / 480.0
+    focal_px = float(camera.K[0, 0])
     looks = {}
     for part_id, part in view.parts.items():
         match = by_part.get(part_id)
+        pose_shift_px = focal_px * pose_bound95_m / max(part.depth_m, 0.1)
         good = (
             part.visible_ratio >= criteria.min_visible_ratio
             and part.height_px >= criteria.min_height_px * height_scale
-            and pose_quality >= criteria.min_pose_quality
+            and pose_bound95_m <= criteria.max_pose_bound_m
+            and pose_shift_px <= criteria.max_pose_shift_ratio * part.height_px
         )
         jacobian, offset = None, None
         measurable = (
             match is not None
             and good
             and part.visible_ratio >= criteria.min_offset_ratio
-            and pose_quality >= criteria.min_offset_pose_quality
+            and pose_bound95_m <= criteria.max_offset_pose_bound_m
         )
         if measurable:
             jacobian = centre_jacobian(camera, T_cam_section, part.centre_section)

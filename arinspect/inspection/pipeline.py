@@ -178,11 +178,15 @@ class Inspector:
             ]
             _lap(times, "detect", clock)
             matches: list[Match] = []
-            if pose.T_cam_section is not None and pose.status != "lost":
+            if (
+                pose.T_cam_section is not None
+                and pose.bound95_m <= self.config.criteria.max_pose_bound_m
+            ):
                 matches = self._frame_evidence(
                     im_id,
                     pose.T_cam_section,
                     pose.quality,
+                    pose.bound95_m,
                     detections,
                     depth,
                     looks,
@@ -215,6 +219,7 @@ class Inspector:
         im_id: int,
         T_cam_section: FloatArray,
         pose_quality: float,
+        pose_bound95_m: float,
         detections: list[Detection],
         depth: np.ndarray | None,
         looks: dict[str, list[PartLook]],
@@ -239,6 +244,7 @@ class Inspector:
             self.camera,
             T_cam_section,
             pose_quality,
+            pose_bound95_m,
             depth,
             self.config.criteria,
         )

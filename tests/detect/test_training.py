@@ -181,3 +181,18 @@ def test_build_refuses_an_impossible_start(tmp_path, stage, weights):
         build_detector(tmp_path / "out", tmp_path / "work", start_stage=stage,
                        start_weights=weights)  # fmt: skip
     assert not (tmp_path / "work").exists()  # refused before rendering anything
+
+
+def test_a_dataset_is_reused_only_for_the_recipe_it_was_rendered_from(tmp_path):
+    from dataclasses import asdict, replace
+
+    from arinspect.detect.build import _holds
+    from arinspect.detect.recipe import ABSENT_PARTS_SPEC, TRAIN_SPEC
+
+    older = asdict(TRAIN_SPEC)
+    del older["absent_share"]  # written before absent parts were part of the recipe
+    (tmp_path / "annotations.json").write_text(json.dumps({"recipe": older, "images": []}))
+    assert _holds(tmp_path, TRAIN_SPEC)
+    assert not _holds(tmp_path, ABSENT_PARTS_SPEC)
+    assert not _holds(tmp_path, replace(TRAIN_SPEC, seed=TRAIN_SPEC.seed + 1))
+    assert not _holds(tmp_path / "elsewhere", TRAIN_SPEC)
