@@ -13,13 +13,14 @@ behind it is seen through" (absent); holes are no evidence at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from arinspect.camera import CameraModel
 from arinspect.inspection.expected import ExpectedPart, ExpectedView
 from arinspect.inspection.matching import Match
+from arinspect.pose.covariance import CHI2_3DOF_95
 from arinspect.typed import FloatArray
 
 
@@ -39,7 +40,8 @@ class LookCriteria:
         min_offset_ratio: Share in view for a match to be used to measure an offset (a
             partly hidden part's box centre is biased).
         max_offset_pose_bound_m: Largest 95 % translation bound of the pose for a match to
-            be used to measure an offset, metres.
+            be used to measure an offset, metres (the pose's own noise enters the offset's
+            weight: `PartLook.pose_sigma_px`).
         depth_noise_m: Depth noise (one sigma) at 1 m, growing with z^2.
     """
 
@@ -48,7 +50,7 @@ class LookCriteria:
     max_pose_bound_m: float = 0.05
     max_pose_shift_ratio: float = 0.25
     min_offset_ratio: float = 0.7
-    max_offset_pose_bound_m: float = 0.01
+    max_offset_pose_bound_m: float = 0.02
     depth_noise_m: float = 0.003
 
 
@@ -72,6 +74,8 @@ class PartLook:
         depth_through: Share of valid depth pixels seen behind the part's surface.
         depth_offset_m: (3,) offset of the detected part from its place measured by depth,
             section frame, metres (None without depth or a usable match).
+        pose_sigma_px: Standard deviation of the part's image position from the pose's
+            uncertainty alone (its largest translation sigma, at the part's depth), pixels.
     """
 
     im_id: int
@@ -86,6 +90,7 @@ class PartLook:
     depth_present: float | None
     depth_through: float | None
     depth_offset_m: FloatArray | None = None
+    pose_sigma_px: float = 0.0
 
     @property
     def weight(self) -> float:
@@ -247,8 +252,10 @@ def frame_looks(
             if measurable:
                 box = boxes[match.detection]
                 offset = depth_offset(view, label, box, observed_depth_m, criteria.depth_noise_m)
-        looks[part_id] = _look(
-            im_id, part, good, pose_quality, match, scores, jacobian, present, through, offset
+        looks[part_id] = replace(
+            _look(im_id, part, good, pose_quality, match, scores, jacobian, present, through),
+            depth_offset_m=offset,
+            pose_sigma_px=pose_shift_px / np.sqrt(CHI2_3DOF_95),
         )
     return looks
 
@@ -263,7 +270,6 @@ def _look(
     jacobian: FloatArray | None,
     present: float | None,
     through: float | None,
-    offset: FloatArray | None,
 ) -> PartLook:
     return PartLook(
         im_id=im_id,
@@ -277,5 +283,4 @@ def _look(
         jacobian=jacobian,
         depth_present=present,
         depth_through=through,
-        depth_offset_m=offset,
     )

@@ -73,6 +73,9 @@ class FusionConfig:
             part is judged as if undetected.
         partial_detections: Detections at its place in partial views (in view but not good
             looks) that stop a part undetected in its good looks from being called missing.
+        min_offset_looks: Fewest looks that measured the offset (box centre or depth) for
+            ``misplaced``: one or two box centres off by a fifth of the part's height are
+            within what the detector does now and then.
     """
 
     min_good_looks: int = 2
@@ -91,6 +94,7 @@ class FusionConfig:
     min_offset_m: float = 0.03
     max_offset_m: float = 0.2
     partial_detections: int = 3
+    min_offset_looks: int = 3
 
 
 @dataclass(frozen=True)
@@ -147,17 +151,15 @@ def fuse_offset(
 
     Each usable look contributes its pixel shift (two equations through its Jacobian),
     weighted by its own box-centre noise (`FusionConfig.pixel_sigma_ratio` of the part's
-    height, at least `pixel_sigma`), and, with depth, its measured 3-D offset (three
-    equations). Each kind's noise is scaled up by the scatter of its residuals after a first
-    solve when that is larger; looks beyond `independent_looks` inflate the covariance
-    instead of shrinking it.
+    height, at least `pixel_sigma`, with the pose's own noise at the part added), and, with
+    depth, its measured 3-D offset (three equations). Each kind's noise is scaled up by the
+    scatter of its residuals after a first solve when that is larger; looks beyond
+    `independent_looks` inflate the covariance instead of shrinking it.
     """
     pixel = [look for look in looks if look.jacobian is not None and look.shift_px is not None]
     depth = [look for look in looks if look.depth_offset_m is not None]
     prior = prior + np.eye(3) / UNCONSTRAINED_SIGMA_M**2
-    noise = np.repeat(
-        [max(config.pixel_sigma, config.pixel_sigma_ratio * look.height_px) for look in pixel], 2
-    )
+    noise = np.repeat([_box_centre_sigma_px(look, config) for look in pixel], 2)
     J = (
         np.concatenate([look.jacobian for look in pixel]) / noise[:, None]
         if pixel
@@ -187,6 +189,12 @@ def fuse_offset(
     correlation = max(max(len(pixel), len(depth)) / config.independent_looks, 1.0)
     covariance = covariance * correlation + np.eye(3) * config.pose_sigma_m**2
     return offset, covariance
+
+
+def _box_centre_sigma_px(look: PartLook, config: FusionConfig) -> float:
+    """Noise of a look's box-centre shift, pixels: the detector's and the pose's together."""
+    box = max(config.pixel_sigma, config.pixel_sigma_ratio * look.height_px)
+    return float(np.hypot(box, look.pose_sigma_px))
 
 
 def _depth_agreeing_with_pixels(
@@ -359,7 +367,14 @@ def _present_or_misplaced(
     length, sigma = _length_and_sigma(fused)
     tolerance = part.tolerance_mm / 1000.0
     z = (length - tolerance) / max(sigma, 1e-9)
-    if length >= config.min_offset_m and z >= config.offset_sigmas:
+    measuring = sum(
+        1 for look in detected if look.jacobian is not None or look.depth_offset_m is not None
+    )
+    if (
+        length >= config.min_offset_m
+        and z >= config.offset_sigmas
+        and measuring >= config.min_offset_looks
+    ):
         return PartFinding(
             **base,
             status="misplaced",

@@ -204,8 +204,32 @@ def test_one_depth_look_alone_does_not_set_the_offset():
     looks = [PartLook(**{**vars(look), "jacobian": None}) for look in looks[:-1]] + looks[-1:]
     measured = looks[:-1] + [_with_depth(looks[-1], sight * 0.12)]
     assert decide(plate, "surface", measured).status == "present"
-    trusting = FusionConfig(min_depth_looks=1)
+    trusting = FusionConfig(min_depth_looks=1, min_offset_looks=1)
     assert decide(plate, "surface", measured, trusting).status == "misplaced"
+
+
+def test_two_measuring_looks_are_not_enough_to_call_a_part_misplaced():
+    moved = [0.08, 0.0, 0.0]
+    two = _looks_with_offset(moved, n=6)
+    two = [PartLook(**{**vars(look), "jacobian": None}) for look in two[:4]] + two[4:]
+    finding = decide(PART, "surface", two)
+    assert finding.status == "present"
+    assert np.linalg.norm(finding.offset_m - moved) < 0.01  # measured, not trusted
+    three = _looks_with_offset(moved, n=6)
+    three = [PartLook(**{**vars(look), "jacobian": None}) for look in three[:3]] + three[3:]
+    assert decide(PART, "surface", three).status == "misplaced"
+
+
+def test_a_rough_pose_weighs_less_in_the_offset():
+    """Looks whose pose is uncertain at the part count for less than sharp ones."""
+    sharp = _looks_with_offset(np.zeros(3), n=6)
+    moved = _looks_with_offset(np.array([0.06, 0.0, 0.0]), n=6)
+    rough = [PartLook(**{**vars(look), "pose_sigma_px": 30.0}) for look in moved]
+    prior = mount_prior(PART, "surface", 0.01)
+    equal, _ = fuse_offset(sharp + moved, prior, FusionConfig())
+    weighted, _ = fuse_offset(sharp + rough, prior, FusionConfig())
+    assert 0.02 < equal[0] < 0.04  # the two halves pull equally
+    assert abs(weighted[0]) < 0.01  # the rough half hardly counts
 
 
 def test_depth_offsets_the_box_centres_contradict_are_not_used():
