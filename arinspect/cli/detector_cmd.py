@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--threads", type=int, default=None, help="PyTorch threads (default: the recipe's 2)"
     )
     build.add_argument(
-        "--reuse-dataset", action="store_true", help="keep an existing dataset in --work"
+        "--reuse-dataset",
+        action="store_true",
+        help="keep the dataset in --work if this recipe rendered it",
     )
     build.add_argument(
         "--start-stage",

@@ -72,39 +72,31 @@ def build_detector(
     if threads is not None:
         config = replace(config, threads=threads)
     stages = [config] + [
-        replace(config, epochs=cycle.epochs, learning_rate=cycle.learning_rate,
-                warmup_steps=100, seed=config.seed + number)
-        for number, cycle in enumerate(FINE_TUNE_CYCLES, start=1)
+        replace(config, epochs=cycle_epochs, learning_rate=rate, warmup_steps=100,
+                seed=config.seed + number)
+        for number, (cycle_epochs, rate) in enumerate(FINE_TUNE_CYCLES, start=1)
     ]  # fmt: skip
-    datasets = [TRAIN_SPEC] + [cycle.dataset or TRAIN_SPEC for cycle in FINE_TUNE_CYCLES]
     if not 1 <= start_stage <= len(stages) or (start_stage > 1) != (start_weights is not None):
         raise ConfigError(
             f"start at stage 1 without weights, or at stage 2-{len(stages)} with the weights "
             f"of the stage before (got stage {start_stage}, weights {start_weights})"
         )
+    dataset_dir = work_dir / "train"
     started = time.perf_counter()
-    dataset_dirs = {}
-    for spec in datasets[start_stage - 1 :]:
-        if spec in dataset_dirs:
-            continue
-        stage_number = datasets.index(spec) + 1
-        folder = work_dir / ("train" if spec == TRAIN_SPEC else f"train_stage{stage_number}")
-        dataset_dirs[spec] = folder
-        if not (reuse_dataset and _holds(folder, spec)):
-            report(f"rendering {len(spec.section_seeds) * spec.frames_per_section} frames")
-            write_dataset(
-                spec,
-                folder,
-                workers=workers,
-                progress=lambda d, n: report(f"dataset: section {d}/{n}"),
-            )
+    if not (reuse_dataset and _holds(dataset_dir, TRAIN_SPEC)):
+        report(f"rendering {len(TRAIN_SPEC.section_seeds) * TRAIN_SPEC.frames_per_section} frames")
+        write_dataset(
+            TRAIN_SPEC,
+            dataset_dir,
+            workers=workers,
+            progress=lambda d, n: report(f"dataset: section {d}/{n}"),
+        )
     dataset_minutes = (time.perf_counter() - started) / 60
     weights = None if start_weights is None else Path(start_weights)
     stage_minutes: list[float | None] = [None] * (start_stage - 1)
     for number, stage in enumerate(stages[start_stage - 1 :], start=start_stage):
         report(f"stage {number}/{len(stages)}" + (f": from {weights}" if weights else ""))
         started = time.perf_counter()
-        dataset_dir = dataset_dirs[datasets[number - 1]]
         net = train_detector(dataset_dir, classes, stage, report, weights)
         weights = save_checkpoint(net, work_dir / f"detector_stage{number}.pt")
         stage_minutes.append(round((time.perf_counter() - started) / 60, 1))
@@ -130,10 +122,7 @@ def build_detector(
         "input_hw": list(input_hw),
         "dataset": asdict(TRAIN_SPEC),
         "training": asdict(config),
-        "fine_tuning": [
-            {**asdict(stage), "dataset": None if cycle.dataset is None else asdict(cycle.dataset)}
-            for stage, cycle in zip(stages[1:], FINE_TUNE_CYCLES, strict=True)
-        ],
+        "fine_tuning": [asdict(stage) for stage in stages[1:]],
         "dataset_minutes": round(dataset_minutes, 1),
         "stage_minutes": stage_minutes,
         "started_from": None
@@ -154,18 +143,12 @@ def build_detector(
 
 
 def _holds(folder: Path, spec: DatasetSpec) -> bool:
-    """Whether `folder` holds a finished dataset rendered from `spec`.
-
-    Datasets written before a field was added to `DatasetSpec` lack it; it then counts
-    with its default.
-    """
+    """Whether `folder` holds a finished dataset rendered from `spec`."""
     path = folder / ANNOTATIONS
     if not path.is_file():
         return False
-    stored = json.loads(path.read_text()).get("recipe", {})
-    expected = json.loads(json.dumps(asdict(spec)))
-    defaults = json.loads(json.dumps(asdict(DatasetSpec(section_seeds=()))))
-    return all(stored.get(key, defaults[key]) == value for key, value in expected.items())
+    stored = json.loads(path.read_text()).get("recipe")
+    return stored == json.loads(json.dumps(asdict(spec)))
 
 
 def _card_markdown(card: dict, result: Evaluation) -> str:
@@ -182,16 +165,7 @@ def _card_markdown(card: dict, result: Evaluation) -> str:
     )
     timing = f"this build: dataset {card['dataset_minutes']:.0f} min (0: reused), {stage_times}"
     cycles = "; ".join(
-        f"{c['epochs']} epochs at lr {c['learning_rate']} (seed {c['seed']}) on "
-        + (
-            "the main dataset"
-            if c["dataset"] is None
-            else f"{len(c['dataset']['section_seeds'])} further sections (seeds"
-            f" {c['dataset']['section_seeds'][0]}–{c['dataset']['section_seeds'][-1]},"
-            f" {c['dataset']['frames_per_section']} frames each, randomisation seed"
-            f" {c['dataset']['seed']}) with {c['dataset']['absent_share']:.0%} of the parts"
-            " left out of every frame (the steel they mount on stays)"
-        )
+        f"{c['epochs']} epochs at lr {c['learning_rate']} (seed {c['seed']})"
         for c in card["fine_tuning"]
     )
     stage = {k: latency.get(k, float("nan")) for k in ("preprocess", "inference", "postprocess")}
@@ -214,8 +188,7 @@ renders of the part catalog, run with onnxruntime alone (`arinspect/detect/runti
 
 ## Training data
 Reproduce with `arinspect detector build` ({timing}; on a quiet 2-core CPU a full build renders
-the dataset in ~17 min and trains in ~53 + 23 min with two threads, then renders the
-absent-parts frames in ~7 min and fine-tunes on them in ~10 min: about 1 h 50 min).
+the dataset in ~17 min and trains in ~53 + 23 min with two threads: about 1 h 35 min).
 - {len(seeds)} generated sections, seeds {seeds[0]}–{seeds[-1]}, {dataset["frames_per_section"]}
   frames each, rendered at {width}×{height} with f = {dataset["focal_px"]:.0f} px (±10 %),
   randomisation seed {dataset["seed"]}.

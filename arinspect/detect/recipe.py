@@ -10,7 +10,6 @@ say how the detector does on what inspection feeds it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from arinspect.cad.generator import generate_section
@@ -24,34 +23,11 @@ from arinspect.recording.synthesize import RecordingSpec, render_recording
 from arinspect.render.renderer import RenderOptions
 from arinspect.render.scene import Label
 
-
-@dataclass(frozen=True)
-class FineTuneCycle:
-    """A training stage after the main one: a shorter cosine cycle from the weights before.
-
-    Attributes:
-        epochs: Epochs of the cycle.
-        learning_rate: Peak learning rate.
-        dataset: The frames it trains on; None means the main dataset (`TRAIN_SPEC`).
-    """
-
-    epochs: int
-    learning_rate: float
-    dataset: DatasetSpec | None = None
-
-
 TRAIN_SPEC = DatasetSpec(section_seeds=tuple(range(1000, 1240)), frames_per_section=25, seed=0)
-ABSENT_PARTS_SPEC = DatasetSpec(
-    section_seeds=tuple(range(2000, 2120)), frames_per_section=20, seed=3, absent_share=0.25
-)
-"""New blocks with a quarter of their parts left out of every frame: what an absent part
-looks like (a pipe through a bare penetration was taken for its sleeve)."""
-FINE_TUNE_CYCLES: tuple[FineTuneCycle, ...] = (
-    FineTuneCycle(5, 5e-4),
-    FineTuneCycle(5, 3e-4, ABSENT_PARTS_SPEC),
-)
-"""Training stages after the main one, each from the weights of the stage before (the loss
-is still falling when the main cycle's rate reaches its floor)."""
+FINE_TUNE_CYCLES: tuple[tuple[int, float], ...] = ((5, 5e-4),)
+"""Training stages after the main one: (epochs, peak learning rate) of shorter cosine
+cycles, each from the weights of the stage before (the loss is still falling when the
+main cycle's rate reaches its floor)."""
 HELD_OUT_SECTION_SEEDS = (90001, 90002, 90003, 90004)
 HELD_OUT_FRAMES = 16
 HELD_OUT_OPTIONS = RenderOptions(noise_sigma=3.0, motion_blur_px=3.0)

@@ -65,10 +65,6 @@ class DatasetSpec:
         focal_px: Focal length of the render camera, pixels.
         distance_m: Range of viewing distances to the aimed-at point, metres.
         seed: Seed of every random choice besides the sections.
-        absent_share: Share of the parts left out of each frame, drawn anew per frame. The
-            steel they mount on stays (a pipe through a bare penetration, a web without its
-            collar plate), so the detector learns what an absent part looks like: an
-            inspection must not find a sleeve where there is only the pipe and its hole.
     """
 
     section_seeds: tuple[int, ...]
@@ -77,7 +73,6 @@ class DatasetSpec:
     focal_px: float = 480.0
     distance_m: tuple[float, float] = (0.5, 5.0)
     seed: int = 0
-    absent_share: float = 0.0
 
 
 def _random_colour(base: Sequence[float], rng: np.random.Generator) -> tuple[float, ...]:
@@ -241,13 +236,7 @@ def render_section_frames(
                 T_cam_section, eye, target = random_camera_pose(
                     section, bounds, spec.distance_m, rng
                 )
-                shown = section
-                if spec.absent_share > 0:  # no draw otherwise: older datasets stay identical
-                    keep = rng.random(len(section.parts)) >= spec.absent_share
-                    shown = section.with_parts(
-                        tuple(p for p, k in zip(section.parts, keep, strict=True) if k)
-                    )
-                scene = SectionScene(shown, clutter=random_clutter(eye, target, bounds, rng))
+                scene = SectionScene(section, clutter=random_clutter(eye, target, bounds, rng))
                 if _viewpoint_is_clear(scene, camera, T_cam_section):
                     break
             focal_jitter = camera.K.copy()

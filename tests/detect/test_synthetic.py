@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -76,14 +75,3 @@ def test_background_is_in_range_and_not_flat():
     assert background.shape == (48, 64, 3)
     assert 0.0 <= background.min() and background.max() <= 1.0
     assert background.std() > 0.005
-
-
-@pytest.mark.slow
-def test_absent_parts_leave_their_steel_but_no_boxes(dataset, tmp_path):
-    every_part_out = tmp_path / "absent"
-    write_dataset(replace(SPEC, absent_share=1.0), every_part_out)
-    images = json.loads((every_part_out / ANNOTATIONS).read_text())["images"]
-    assert [entry["boxes"] for entry in images] == [[], [], []]
-    frame = cv2.imread(str(every_part_out / images[0]["file"]))
-    assert frame.std() > 10  # the block is still there
-

@@ -187,12 +187,11 @@ def test_a_dataset_is_reused_only_for_the_recipe_it_was_rendered_from(tmp_path):
     from dataclasses import asdict, replace
 
     from arinspect.detect.build import _holds
-    from arinspect.detect.recipe import ABSENT_PARTS_SPEC, TRAIN_SPEC
+    from arinspect.detect.recipe import TRAIN_SPEC
 
-    older = asdict(TRAIN_SPEC)
-    del older["absent_share"]  # written before absent parts were part of the recipe
-    (tmp_path / "annotations.json").write_text(json.dumps({"recipe": older, "images": []}))
+    recipe = asdict(TRAIN_SPEC)
+    (tmp_path / "annotations.json").write_text(json.dumps({"recipe": recipe, "images": []}))
     assert _holds(tmp_path, TRAIN_SPEC)
-    assert not _holds(tmp_path, ABSENT_PARTS_SPEC)
     assert not _holds(tmp_path, replace(TRAIN_SPEC, seed=TRAIN_SPEC.seed + 1))
+    assert not _holds(tmp_path, replace(TRAIN_SPEC, frames_per_section=1))
     assert not _holds(tmp_path / "elsewhere", TRAIN_SPEC)
