@@ -13,12 +13,12 @@ behind it is seen through" (absent); holes are no evidence at all.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
 from arinspect.camera import CameraModel
-from arinspect.inspection.expected import ExpectedPart, ExpectedView
+from arinspect.inspection.expected import ExpectedView
 from arinspect.inspection.matching import Match
 from arinspect.pose.covariance import CHI2_3DOF_95
 from arinspect.typed import FloatArray
@@ -252,35 +252,19 @@ def frame_looks(
             if measurable:
                 box = boxes[match.detection]
                 offset = depth_offset(view, label, box, observed_depth_m, criteria.depth_noise_m)
-        looks[part_id] = replace(
-            _look(im_id, part, good, pose_quality, match, scores, jacobian, present, through),
+        looks[part_id] = PartLook(
+            im_id=im_id,
+            good=good,
+            visible_ratio=part.visible_ratio,
+            height_px=part.height_px,
+            pose_quality=pose_quality,
+            detection=None if match is None else match.detection,
+            score=0.0 if match is None else scores[match.detection],
+            shift_px=None if match is None else match.shift_px,
+            jacobian=jacobian,
+            depth_present=present,
+            depth_through=through,
             depth_offset_m=offset,
             pose_sigma_px=pose_shift_px / np.sqrt(CHI2_3DOF_95),
         )
     return looks
-
-
-def _look(
-    im_id: int,
-    part: ExpectedPart,
-    good: bool,
-    pose_quality: float,
-    match: Match | None,
-    scores: list[float],
-    jacobian: FloatArray | None,
-    present: float | None,
-    through: float | None,
-) -> PartLook:
-    return PartLook(
-        im_id=im_id,
-        good=good,
-        visible_ratio=part.visible_ratio,
-        height_px=part.height_px,
-        pose_quality=pose_quality,
-        detection=None if match is None else match.detection,
-        score=0.0 if match is None else scores[match.detection],
-        shift_px=None if match is None else match.shift_px,
-        jacobian=jacobian,
-        depth_present=present,
-        depth_through=through,
-    )
