@@ -73,9 +73,9 @@ class FusionConfig:
             part is judged as if undetected.
         partial_detections: Detections at its place in partial views (in view but not good
             looks) that stop a part undetected in its good looks from being called missing.
-        min_offset_looks: Fewest looks that measured the offset (box centre or depth) for
-            ``misplaced``: one or two box centres off by a fifth of the part's height are
-            within what the detector does now and then.
+        min_offset_looks: Fewest looks that measured the offset (their box centre, and
+            depth where there is some) for ``misplaced``: one or two box centres off by a
+            fifth of the part's height are within what the detector does now and then.
     """
 
     min_good_looks: int = 2
@@ -367,9 +367,7 @@ def _present_or_misplaced(
     length, sigma = _length_and_sigma(fused)
     tolerance = part.tolerance_mm / 1000.0
     z = (length - tolerance) / max(sigma, 1e-9)
-    measuring = sum(
-        1 for look in detected if look.jacobian is not None or look.depth_offset_m is not None
-    )
+    measuring = sum(look.jacobian is not None for look in detected)  # depth looks have one too
     if (
         length >= config.min_offset_m
         and z >= config.offset_sigmas
