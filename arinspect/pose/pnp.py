@@ -46,6 +46,15 @@ inside the 95 % region. Since partly hidden marker borders are extrapolated, the
 `MIN_PIXEL_SIGMA` binds in most frames; with it, 112 of the benchmark's 120 views at
 640x480 (93.3 %) have their true translation error inside the 95 % region (target
 90-98 %)."""
+SMALL_MARKER_SIGMA_PX2 = 14.0
+"""Each corner's noise is also at least this / (its marker's side in the image, px) per coordinate.
+
+Far markers' corners err together (blur and the next structure's edge bias a whole marker)
+and by more than the residuals of a fit to two or three such markers show. On the six
+inspection-benchmark recordings (walks 3-6 m away, markers 15-40 px), the 95 % region held
+42 % of the true errors of two-marker poses and 82 % of three-marker ones with the residual
+and floor alone; with this term 93 % and 97 % (97 % with four or more; 14 px^2 is 0.7 px
+at a 20 px marker, and the floor binds from 93 px)."""
 
 
 @dataclass(frozen=True)
@@ -174,20 +183,21 @@ def estimate_pose(
         return None
     pts = np.concatenate([pairs[i][1] for i in best_inliers])
     uv = np.concatenate([pairs[i][2] for i in best_inliers])
+    side_px = np.repeat([_mean_side_px(pairs[i][2]) for i in best_inliers], 4)
     if not refined:
         T = _refine(camera, T, pts, uv, use_sqpnp=len(best_inliers) >= 2)
     errors = _reprojection_errors(camera, T, pts, uv)
     sigma = max(float(np.sqrt(np.mean(errors**2))), MIN_PIXEL_SIGMA)
     keep = errors < config.corner_outlier_sigmas * sigma + 0.5
     if keep.sum() >= 4 and not keep.all():
-        pts, uv = pts[keep], uv[keep]
+        pts, uv, side_px = pts[keep], uv[keep], side_px[keep]
         T = _refine(camera, T, pts, uv, use_sqpnp=False)
         errors = _reprojection_errors(camera, T, pts, uv)
     return PoseEstimate(
         T_cam_section=T,
         inlier_markers=tuple(pairs[i][0] for i in best_inliers),
         rms_px=float(np.sqrt(np.mean(errors**2))),
-        covariance=_covariance(camera, T, pts, errors),
+        covariance=_covariance(camera, T, pts, errors, side_px),
         pts_section=pts,
         uv=uv,
     )
@@ -266,14 +276,36 @@ def _refine(
     return _T_from_rvec_tvec(rvec, tvec)
 
 
+def _mean_side_px(corners_px: FloatArray) -> float:
+    """Mean side length of a (4, 2) marker quadrilateral, pixels."""
+    return float(np.linalg.norm(np.roll(corners_px, -1, axis=0) - corners_px, axis=1).mean())
+
+
 def _covariance(
-    camera: CameraModel, T: FloatArray, pts: FloatArray, errors: FloatArray
+    camera: CameraModel,
+    T: FloatArray,
+    pts: FloatArray,
+    errors: FloatArray,
+    side_px: FloatArray,
 ) -> FloatArray:
-    """(6, 6) pose covariance (see `arinspect.pose.covariance`): sigma^2 (J^T J)^-1."""
-    J = projection_jacobian(camera, transform_points(T, pts)).reshape(-1, 6)
+    """(6, 6) pose covariance (see `arinspect.pose.covariance`): (sum_k J_k^T J_k / s_k^2)^-1.
+
+    Each corner's per-coordinate noise s_k is the largest of the scaled residual RMS, the
+    floor, and its marker's small-marker term (`SMALL_MARKER_SIGMA_PX2` / side_px[k]).
+
+    Args:
+        camera: Intrinsics.
+        T: (4, 4) the solved T_cam_section, metres.
+        pts: (N, 3) inlier corners in the section frame, metres.
+        errors: (N,) their reprojection errors at T, pixels.
+        side_px: (N,) mean side of each corner's marker in the image, pixels.
+    """
+    J = projection_jacobian(camera, transform_points(T, pts))  # (N, 2, 6)
     dof = max(2 * len(pts) - 6, 1)
-    sigma2 = max(RESIDUAL_SIGMA_SCALE**2 * float(np.sum(errors**2)) / dof, MIN_PIXEL_SIGMA**2)
-    return sigma2 * np.linalg.pinv(J.T @ J)
+    common2 = max(RESIDUAL_SIGMA_SCALE**2 * float(np.sum(errors**2)) / dof, MIN_PIXEL_SIGMA**2)
+    sigma2 = np.maximum(common2, (SMALL_MARKER_SIGMA_PX2 / side_px) ** 2)
+    information = np.einsum("nij,nik,n->jk", J, J, 1.0 / sigma2)
+    return np.linalg.pinv(information)
 
 
 def single_marker_pose(

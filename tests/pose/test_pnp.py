@@ -4,6 +4,7 @@ import pytest
 from arinspect.camera import CameraModel, default_camera
 from arinspect.geometry import look_at_T_cam_world, transform_points
 from arinspect.markers import marker_corners_marker
+from arinspect.pose import pnp
 from arinspect.pose.covariance import translation_bound95_m, translation_covariance
 from arinspect.pose.marker_detection import MarkerDetection
 from arinspect.pose.pnp import estimate_pose, single_marker_pose
@@ -54,8 +55,9 @@ def test_a_misread_marker_and_foreign_ids_are_ignored(view):
     assert_pose_close(estimate.T_cam_section, T_true, trans_m=0.02, rot_deg=0.3)
 
 
-def test_covariance_is_symmetric_positive_and_grows_with_the_noise(view):
+def test_covariance_is_symmetric_positive_and_grows_with_the_noise(view, monkeypatch):
     section, markers, T_true = view
+    monkeypatch.setattr(pnp, "SMALL_MARKER_SIGMA_PX2", 0.0)  # the residual term alone
     camera = default_camera()
     rng = np.random.default_rng(1)
     bounds = {}
@@ -76,6 +78,24 @@ def test_covariance_is_symmetric_positive_and_grows_with_the_noise(view):
         assert inside >= 12, inside  # expected ~58 % with sigma scaled by 0.6
         bounds[noise] = np.median(bound)
     assert 1.6 < bounds[1.0] / bounds[0.5] < 2.4
+
+
+def test_small_markers_widen_the_covariance_beyond_the_floor(view, monkeypatch):
+    section, markers, T_true = view
+    camera = default_camera()
+    detections = seen(section.markers, camera, T_true)  # exact corners: the floor would bind
+    sides = [np.linalg.norm(np.diff(d.corners_px, axis=0), axis=1).mean() for d in detections]
+    estimate = estimate_pose(detections, markers, camera)
+    bound = translation_bound95_m(estimate.covariance, estimate.T_cam_section)
+    monkeypatch.setattr(pnp, "SMALL_MARKER_SIGMA_PX2", 0.0)
+    floor_only = estimate_pose(detections, markers, camera)
+    bound_floor = translation_bound95_m(floor_only.covariance, floor_only.T_cam_section)
+    # Every corner's sigma lies between the small-marker term of the largest and the
+    # smallest marker, so the bound scales by a factor between theirs.
+    low = 14.0 / max(sides) / pnp.MIN_PIXEL_SIGMA
+    high = 14.0 / min(sides) / pnp.MIN_PIXEL_SIGMA
+    assert max(sides) < 14.0 / pnp.MIN_PIXEL_SIGMA  # the view's markers are small enough
+    assert 0.95 * low < bound / bound_floor < 1.05 * high
 
 
 def test_too_few_markers_and_the_single_marker_baseline(view):
