@@ -37,11 +37,9 @@ class LookCriteria:
             by more than its covariance says (one or two far markers).
         max_pose_shift_ratio: Largest share of the part's projected height that the pose's
             95 % bound may move it in the image for a good look.
-        min_offset_ratio: Share in view for a match to be used to measure an offset (a
-            partly hidden part's box centre is biased).
-        max_offset_pose_bound_m: Largest 95 % translation bound of the pose for a match to
-            be used to measure an offset, metres (the pose's own noise enters the offset's
-            weight: `PartLook.pose_sigma_px`).
+        min_offset_ratio: Share in view for a match in a good look to be used to measure
+            an offset (a partly hidden part's box centre is biased). The pose's noise enters
+            the offset's weight (`PartLook.pose_sigma_px`, `PartLook.pose_sigma_m`).
         depth_noise_m: Depth noise (one sigma) at 1 m, growing with z^2.
     """
 
@@ -50,7 +48,6 @@ class LookCriteria:
     max_pose_bound_m: float = 0.05
     max_pose_shift_ratio: float = 0.25
     min_offset_ratio: float = 0.7
-    max_offset_pose_bound_m: float = 0.02
     depth_noise_m: float = 0.003
 
 
@@ -76,6 +73,7 @@ class PartLook:
             section frame, metres (None without depth or a usable match).
         pose_sigma_px: Standard deviation of the part's image position from the pose's
             uncertainty alone (its largest translation sigma, at the part's depth), pixels.
+        pose_sigma_m: The frame pose's largest translation standard deviation, metres.
     """
 
     im_id: int
@@ -91,6 +89,7 @@ class PartLook:
     depth_through: float | None
     depth_offset_m: FloatArray | None = None
     pose_sigma_px: float = 0.0
+    pose_sigma_m: float = 0.0
 
     @property
     def weight(self) -> float:
@@ -241,7 +240,6 @@ def frame_looks(
             match is not None
             and good
             and part.visible_ratio >= criteria.min_offset_ratio
-            and pose_bound95_m <= criteria.max_offset_pose_bound_m
         )
         if measurable:
             jacobian = centre_jacobian(camera, T_cam_section, part.centre_section)
@@ -266,5 +264,6 @@ def frame_looks(
             depth_through=through,
             depth_offset_m=offset,
             pose_sigma_px=pose_shift_px / np.sqrt(CHI2_3DOF_95),
+            pose_sigma_m=pose_bound95_m / np.sqrt(CHI2_3DOF_95),
         )
     return looks

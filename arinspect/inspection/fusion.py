@@ -64,7 +64,8 @@ class FusionConfig:
             do not contradict) for depth offsets to count: one look alone may have
             measured the wrong surface (a plate's edge against the steel behind it), and
             it would outweigh every box centre.
-        pose_sigma_m: Floor of the offset uncertainty from the pose and the steel, metres.
+        pose_sigma_m: Floor of the offset uncertainty from the pose and the steel, metres;
+            the median pose sigma of the measuring looks replaces it when larger.
         mount_sigma_m: Prior on motion off the mounting surface / pipe axis, metres.
         offset_sigmas: Standard deviations beyond the tolerance for ``misplaced``.
         min_offset_m: Smallest offset reported as ``misplaced``, metres.
@@ -154,7 +155,8 @@ def fuse_offset(
     height, at least `pixel_sigma`, with the pose's own noise at the part added), and, with
     depth, its measured 3-D offset (three equations). Each kind's noise is scaled up by the
     scatter of its residuals after a first solve when that is larger; looks beyond
-    `independent_looks` inflate the covariance instead of shrinking it.
+    `independent_looks` inflate the covariance instead of shrinking it, and the poses'
+    common error (`PartLook.pose_sigma_m`) is added to it once.
     """
     pixel = [look for look in looks if look.jacobian is not None and look.shift_px is not None]
     depth = [look for look in looks if look.depth_offset_m is not None]
@@ -187,7 +189,10 @@ def fuse_offset(
         pixel_scale = max(_residual_rms(shifts - J @ offset), 1.0)
         sigma_depth = max(_residual_rms(D - identity @ offset), config.depth_sigma_m)
     correlation = max(max(len(pixel), len(depth)) / config.independent_looks, 1.0)
-    covariance = covariance * correlation + np.eye(3) * config.pose_sigma_m**2
+    # The poses of one pass err together (the same markers, the same bias): averaging looks
+    # does not shrink their error, so it is added once, after the average.
+    pose_sigma = np.median([look.pose_sigma_m for look in [*pixel, *depth]])
+    covariance = covariance * correlation + np.eye(3) * max(config.pose_sigma_m, pose_sigma) ** 2
     return offset, covariance
 
 
@@ -361,7 +366,7 @@ def _present_or_misplaced(
             offset_m=None,
             offset_sigma_m=math.nan,
             confidence=presence,
-            reason="detected at its place",
+            reason="detected near its place; no look could measure its offset",
         )
     offset = fused[0]
     length, sigma = _length_and_sigma(fused)

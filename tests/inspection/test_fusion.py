@@ -245,3 +245,20 @@ def test_depth_offsets_the_box_centres_contradict_are_not_used():
     estimate, with_depth = fuse_offset(agreeing, prior, FusionConfig())
     np.testing.assert_allclose(estimate, offset, atol=0.004)
     assert np.trace(with_depth) < np.trace(pixel_only)
+
+
+def test_the_poses_common_error_is_not_averaged_away():
+    """However many looks, the offset is no surer than the poses they were measured with."""
+    prior = mount_prior(PART, "surface", 0.01)
+    few = _looks_with_offset(np.zeros(3), n=4)
+    many = _looks_with_offset(np.zeros(3), n=40)
+    for looks in (few, many):
+        rough = [PartLook(**{**vars(look), "pose_sigma_m": 0.012}) for look in looks]
+        _, covariance = fuse_offset(rough, prior, FusionConfig())
+        assert np.sqrt(np.linalg.eigvalsh(covariance).min()) >= 0.012
+    _, sharp = fuse_offset(many, prior, FusionConfig())
+    assert np.sqrt(np.linalg.eigvalsh(sharp).min()) < 0.006  # the floor alone, 3 mm
+    moved = _looks_with_offset(np.array([0.05, 0.0, 0.0]), n=8)
+    rough = [PartLook(**{**vars(look), "pose_sigma_m": 0.02}) for look in moved]
+    assert decide(PART, "surface", moved).status == "misplaced"
+    assert decide(PART, "surface", rough).status == "present"  # (50 - 3) mm: 2.35 sigma of 20 mm
