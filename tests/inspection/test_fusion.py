@@ -262,3 +262,41 @@ def test_the_poses_common_error_is_not_averaged_away():
     rough = [PartLook(**{**vars(look), "pose_sigma_m": 0.02}) for look in moved]
     assert decide(PART, "surface", moved).status == "misplaced"
     assert decide(PART, "surface", rough).status == "present"  # (50 - 3) mm: 2.35 sigma of 20 mm
+
+
+def _with_depth_share(looks, present):
+    return [
+        PartLook(**{**vars(look), "depth_present": present, "depth_through": 1.0 - present})
+        for look in looks
+    ]
+
+
+def test_detections_at_a_place_depth_sees_through_are_something_else():
+    """A pipe through a bare hole, taken for its sleeve: depth sees the steel behind."""
+    at_place = _looks_with_offset(np.zeros(3), n=6)
+    assert decide(PART, "surface", _with_depth_share(at_place, 0.9)).status == "present"
+    finding = decide(PART, "surface", _with_depth_share(at_place, 0.0))
+    assert finding.status == "missing"
+    assert "something else" in finding.reason and finding.offset_mm is None
+    unmeasured = [PartLook(**{**vars(look), "jacobian": None}) for look in at_place]
+    assert decide(PART, "surface", _with_depth_share(unmeasured, 0.0)).status == "not_verified"
+    # A measured move stands: depth sees through the place the part was moved from.
+    moved = _looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6)
+    assert decide(PART, "surface", _with_depth_share(moved, 0.0)).status == "misplaced"
+
+
+def test_depth_seeing_through_settles_ambiguous_and_partial_evidence():
+    ambiguous = [_look(k, detected=k < 3, shift=(0.0, 0.0) if k < 3 else None) for k in range(10)]
+    assert decide(PART, "surface", _with_depth_share(ambiguous, 0.0)).status == "not_verified"
+    camera, poses = _views(10)
+    measured = [
+        PartLook(**{**vars(look), "jacobian": centre_jacobian(camera, T, CENTRE)})
+        for look, T in zip(ambiguous, poses, strict=True)
+    ]
+    finding = decide(PART, "surface", _with_depth_share(measured, 0.0))
+    assert finding.status == "missing"
+    undetected_good = [_look(k, detected=False, depth=0.0) for k in range(3)]
+    partial = [_look(10 + k, good=False, ratio=0.35, shift=(1.0, 0.0)) for k in range(3)]
+    finding = decide(PART, "surface", undetected_good + partial)
+    assert finding.status == "missing"
+    assert "depth sees through its place" in finding.reason
