@@ -84,7 +84,12 @@ def test_small_markers_widen_the_covariance_beyond_the_floor(view, monkeypatch):
     section, markers, T_true = view
     camera = default_camera()
     detections = seen(section.markers, camera, T_true)  # exact corners: the floor would bind
-    sides = [np.linalg.norm(np.diff(d.corners_px, axis=0), axis=1).mean() for d in detections]
+    sides = [
+        np.linalg.norm(np.roll(d.corners_px, -1, axis=0) - d.corners_px, axis=1).mean()
+        for d in detections
+    ]
+    size_term = pnp.SMALL_MARKER_SIGMA_PX2
+    assert max(sides) < size_term / pnp.MIN_PIXEL_SIGMA  # the view's markers are small enough
     estimate = estimate_pose(detections, markers, camera)
     bound = translation_bound95_m(estimate.covariance, estimate.T_cam_section)
     monkeypatch.setattr(pnp, "SMALL_MARKER_SIGMA_PX2", 0.0)
@@ -92,9 +97,8 @@ def test_small_markers_widen_the_covariance_beyond_the_floor(view, monkeypatch):
     bound_floor = translation_bound95_m(floor_only.covariance, floor_only.T_cam_section)
     # Every corner's sigma lies between the small-marker term of the largest and the
     # smallest marker, so the bound scales by a factor between theirs.
-    low = 14.0 / max(sides) / pnp.MIN_PIXEL_SIGMA
-    high = 14.0 / min(sides) / pnp.MIN_PIXEL_SIGMA
-    assert max(sides) < 14.0 / pnp.MIN_PIXEL_SIGMA  # the view's markers are small enough
+    low = size_term / max(sides) / pnp.MIN_PIXEL_SIGMA
+    high = size_term / min(sides) / pnp.MIN_PIXEL_SIGMA
     assert 0.95 * low < bound / bound_floor < 1.05 * high
 
 
