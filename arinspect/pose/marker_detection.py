@@ -29,19 +29,19 @@ CORNER_REFINEMENT = {
 FAR_MARKER_PARAMETERS = {
     "perspectiveRemovePixelPerCell": 8,
     "perspectiveRemoveIgnoredMarginPerCell": 0.25,
-    "adaptiveThreshConstant": 3.0,
     "minCornerDistanceRate": 0.01,
     "minDistanceToBorder": 1,
 }
 """OpenCV `DetectorParameters` that read small, far markers (set on top of the defaults).
 
 A worker walking past a block sees most markers 15-30 px wide. Reading each module's bit
-from 8x8 samples (default 4x4) over its central half (default: all but 13 % margins), a
-lower adaptive-threshold constant (3, default 7) and candidates allowed near each other
-and the image border: on the six inspection-benchmark recordings (`out/bench_inspection`),
-markers fully in view 14-18 px wide are read in 68 % of frames (49 % with the defaults),
-18-24 px in 89 % (76 %), all sizes 82 % (73 %), with no more misread ids (one in 180
-frames) and 0.6 ms more per 640x480 frame."""
+from 8x8 samples (default 4x4) over its central half (default: all but 13 % margins), with
+candidates allowed near each other and the image border: on the six inspection-benchmark
+recordings (`out/bench_inspection`), markers fully in view 14-18 px wide are read in 61 %
+of frames (49 % with the defaults), 18-24 px in 87 % (76 %), all sizes 80 % (73 %), with
+no more misread ids (one in 180 frames) and no measurable cost. A lower adaptive-threshold
+constant (3, default 7) read 2 % more but cost 3 ms per frame on the pose benchmark's
+views (more candidate quads in textured steel): over the 10 ms budget."""
 
 
 @dataclass(frozen=True)

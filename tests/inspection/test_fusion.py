@@ -300,3 +300,14 @@ def test_depth_seeing_through_settles_ambiguous_and_partial_evidence():
     finding = decide(PART, "surface", undetected_good + partial)
     assert finding.status == "missing"
     assert "depth sees through its place" in finding.reason
+
+
+def test_a_move_seen_only_by_weak_detections_is_not_called_misplaced():
+    """A bare pipe scored 0.5 as the clamp removed from it must not send a fitter to move it."""
+    moved = _looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6)
+    assert decide(PART, "surface", moved).status == "misplaced"  # scores 0.9
+    weak = [PartLook(**{**vars(look), "score": 0.5}) for look in moved]
+    finding = decide(PART, "surface", weak)
+    assert finding.status == "not_verified"
+    assert "only weakly (median score 0.50)" in finding.reason
+    assert 70 < finding.offset_mm < 90
