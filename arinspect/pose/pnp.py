@@ -35,28 +35,27 @@ from arinspect.typed import FloatArray
 
 MIN_PIXEL_SIGMA = 0.15
 """Floor of the per-coordinate corner noise used for the covariance, pixels."""
-RESIDUAL_SIGMA_SCALE = 0.5
+RESIDUAL_SIGMA_SCALE = 1.0
 """Corner noise = this x the residual RMS (dof-corrected), floored at MIN_PIXEL_SIGMA.
 
-The residual RMS overstates the noise that moves the pose (it also holds blur and
-perspective errors of the corner fit). Calibrated on renders with noise and blur at
-1-4 m: with the module-grid corner fit, `benchmarks/bench_pose.py` printed that 0.46
-(640x480) and 0.50 (1280x720) would put exactly 95 % of the true translation errors
-inside the 95 % region. Since partly hidden marker borders are extrapolated, the floor
-`MIN_PIXEL_SIGMA` binds in most frames; with it, 112 of the benchmark's 120 views at
-640x480 (93.3 %) have their true translation error inside the 95 % region (target
-90-98 %)."""
+The residuals carry what degrades the corners (motion blur, noise, oblique views): on the
+inspection-benchmark recordings (2 px motion blur, markers 50-70 degrees off their normal)
+corners err by 0.31-0.38 px per coordinate at 24-48 px, on the pose benchmark's views
+0.16-0.17 px at any size. The unscaled residual RMS put 98 % of the recordings'
+three-marker poses' true errors inside their 95 % region and 97 % with four or more (0.5,
+the factor before, 81 % and 87 %); on 200 views like the pose benchmark's (>= 3 markers at
+1-4 m), where the floor mostly binds, 97 % (0.5: 94 %)."""
+FEW_MARKERS = 3
+"""Poses from fewer inlier markers than this also get `SMALL_MARKER_SIGMA_PX2`."""
 SMALL_MARKER_SIGMA_PX2 = 12.0
-"""Each corner's noise is also at least this / (its marker's side in the image, px) per coordinate.
+"""Corner noise of poses from one or two markers: at least this / (the marker's side, px).
 
-Far markers' corners err together (blur and the next structure's edge bias a whole marker)
-and by more than the residuals of a fit to two or three such markers show. On the six
-inspection-benchmark recordings (walks 3-6 m away, markers 15-40 px), the 95 % region held
-42 % of the true errors of two-marker poses and 82 % of three-marker ones with the residual
-and floor alone; with this term 90 % and 97 % (97 % with four or more; 12 px^2 is 0.6 px
-at a 20 px marker, and the floor binds from 80 px). On 200 views like the pose
-benchmark's (>= 3 markers at 1-4 m, 27-60 px) the region holds 97.5 % (93.0 % without it);
-14 px^2 would make that 98.0 %, 10 px^2 leave two-marker poses at 85 %."""
+One or two markers' residuals cannot show the errors that tilt or scale a marker (each
+square is fitted almost exactly whatever its corners' errors), so their spread says little;
+this prior, which grows as the marker shrinks, replaces it where larger (0.6 px at 20 px,
+the floor from 80 px). On the inspection-benchmark recordings the 95 % region of two-marker
+poses held 62 % of their true errors without it and 92 % with it (single markers, whose
+IPPE ambiguity errs by 10-30 cm: 14 % and 86 %)."""
 
 
 @dataclass(frozen=True)
@@ -185,21 +184,25 @@ def estimate_pose(
         return None
     pts = np.concatenate([pairs[i][1] for i in best_inliers])
     uv = np.concatenate([pairs[i][2] for i in best_inliers])
-    side_px = np.repeat([_mean_side_px(pairs[i][2]) for i in best_inliers], 4)
+    few = len(best_inliers) < FEW_MARKERS
+    prior_sigma_px = np.repeat(
+        [SMALL_MARKER_SIGMA_PX2 / _mean_side_px(pairs[i][2]) if few else 0.0 for i in best_inliers],
+        4,
+    )
     if not refined:
         T = _refine(camera, T, pts, uv, use_sqpnp=len(best_inliers) >= 2)
     errors = _reprojection_errors(camera, T, pts, uv)
     sigma = max(float(np.sqrt(np.mean(errors**2))), MIN_PIXEL_SIGMA)
     keep = errors < config.corner_outlier_sigmas * sigma + 0.5
     if keep.sum() >= 4 and not keep.all():
-        pts, uv, side_px = pts[keep], uv[keep], side_px[keep]
+        pts, uv, prior_sigma_px = pts[keep], uv[keep], prior_sigma_px[keep]
         T = _refine(camera, T, pts, uv, use_sqpnp=False)
         errors = _reprojection_errors(camera, T, pts, uv)
     return PoseEstimate(
         T_cam_section=T,
         inlier_markers=tuple(pairs[i][0] for i in best_inliers),
         rms_px=float(np.sqrt(np.mean(errors**2))),
-        covariance=_covariance(camera, T, pts, errors, side_px),
+        covariance=_covariance(camera, T, pts, errors, prior_sigma_px),
         pts_section=pts,
         uv=uv,
     )
@@ -288,24 +291,25 @@ def _covariance(
     T: FloatArray,
     pts: FloatArray,
     errors: FloatArray,
-    side_px: FloatArray,
+    prior_sigma_px: FloatArray,
 ) -> FloatArray:
     """(6, 6) pose covariance (see `arinspect.pose.covariance`): (sum_k J_k^T J_k / s_k^2)^-1.
 
     Each corner's per-coordinate noise s_k is the largest of the scaled residual RMS, the
-    floor, and its marker's small-marker term (`SMALL_MARKER_SIGMA_PX2` / side_px[k]).
+    floor, and its own prior (`SMALL_MARKER_SIGMA_PX2` / its marker's side for poses from
+    fewer than `FEW_MARKERS` markers, else 0).
 
     Args:
         camera: Intrinsics.
         T: (4, 4) the solved T_cam_section, metres.
         pts: (N, 3) inlier corners in the section frame, metres.
         errors: (N,) their reprojection errors at T, pixels.
-        side_px: (N,) mean side of each corner's marker in the image, pixels.
+        prior_sigma_px: (N,) smallest noise of each corner, pixels.
     """
     J = projection_jacobian(camera, transform_points(T, pts))  # (N, 2, 6)
     dof = max(2 * len(pts) - 6, 1)
     common2 = max(RESIDUAL_SIGMA_SCALE**2 * float(np.sum(errors**2)) / dof, MIN_PIXEL_SIGMA**2)
-    sigma2 = np.maximum(common2, (SMALL_MARKER_SIGMA_PX2 / side_px) ** 2)
+    sigma2 = np.maximum(common2, prior_sigma_px**2)
     information = np.einsum("nij,nik,n->jk", J, J, 1.0 / sigma2)
     return np.linalg.pinv(information)
 
