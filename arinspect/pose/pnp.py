@@ -35,16 +35,16 @@ from arinspect.typed import FloatArray
 
 MIN_PIXEL_SIGMA = 0.15
 """Floor of the per-coordinate corner noise used for the covariance, pixels."""
-RESIDUAL_SIGMA_SCALE = 1.0
+RESIDUAL_SIGMA_SCALE = 0.8
 """Corner noise = this x the residual RMS (dof-corrected), floored at MIN_PIXEL_SIGMA.
 
 The residuals carry what degrades the corners (motion blur, noise, oblique views): on the
 inspection-benchmark recordings (2 px motion blur, markers 50-70 degrees off their normal)
 corners err by 0.31-0.38 px per coordinate at 24-48 px, on the pose benchmark's views
-0.16-0.17 px at any size. The unscaled residual RMS put 98 % of the recordings'
-three-marker poses' true errors inside their 95 % region and 97 % with four or more (0.5,
-the factor before, 81 % and 87 %); on 200 views like the pose benchmark's (>= 3 markers at
-1-4 m), where the floor mostly binds, 97 % (0.5: 94 %)."""
+0.16-0.17 px at any size. With 0.8, 98 % of the recordings' three-marker poses' true
+errors lie inside their 95 % region and 97 % with four or more (0.5, the factor before,
+81 % and 87 %); on 200 views like the pose benchmark's (>= 3 markers at 1-4 m) 96 %
+(1.0: 97 %, and all 120 of the benchmark's own views; 0.5: 94 %)."""
 FEW_MARKERS = 3
 """Poses from fewer inlier markers than this also get `SMALL_MARKER_SIGMA_PX2`."""
 SMALL_MARKER_SIGMA_PX2 = 12.0

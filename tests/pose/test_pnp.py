@@ -73,8 +73,8 @@ def test_covariance_is_symmetric_positive_and_grows_with_the_noise(view):
             cov_t = translation_covariance(cov, estimate.T_cam_section)
             inside += error @ np.linalg.inv(cov_t) @ error <= 7.815
             bound.append(translation_bound95_m(cov, estimate.T_cam_section))
-        # The unscaled residual RMS estimates iid corner noise: ~95 % inside.
-        assert inside >= 26, inside  # 26 of 30 or more: 97 % likely at a true 95 %
+        # 0.8 x the residual RMS, which estimates iid corner noise: ~83 % inside.
+        assert inside >= 20, inside  # 97 % likely at a true 83 %; 0.5 x would give ~42 %
         bounds[noise] = np.median(bound)
     assert 1.6 < bounds[1.0] / bounds[0.5] < 2.4
 
