@@ -31,17 +31,21 @@ FAR_MARKER_PARAMETERS = {
     "perspectiveRemoveIgnoredMarginPerCell": 0.25,
     "minCornerDistanceRate": 0.01,
     "minDistanceToBorder": 1,
+    "adaptiveThreshWinSizeMin": 8,
+    "adaptiveThreshWinSizeStep": 15,
 }
 """OpenCV `DetectorParameters` that read small, far markers (set on top of the defaults).
 
 A worker walking past a block sees most markers 15-30 px wide. Reading each module's bit
 from 8x8 samples (default 4x4) over its central half (default: all but 13 % margins), with
-candidates allowed near each other and the image border: on the six inspection-benchmark
-recordings (`out/bench_inspection`), markers fully in view 14-18 px wide are read in 61 %
-of frames (49 % with the defaults), 18-24 px in 87 % (76 %), all sizes 80 % (73 %), with
-no more misread ids (one in 180 frames) and no measurable cost. A lower adaptive-threshold
-constant (3, default 7) read 2 % more but cost 3 ms per frame on the pose benchmark's
-views (more candidate quads in textured steel): over the 10 ms budget."""
+candidates allowed near each other and the image border, and thresholding with 8 and 23 px
+windows (default 3, 13 and 23): on the six inspection-benchmark recordings
+(`out/bench_inspection`), markers fully in view 14-18 px wide are read in 62 % of frames
+(49 % with the defaults), 18-24 px in 89 % (76 %), all sizes 81 % (73 %), with no more
+misread ids (one in 180 frames); on the pose benchmark's views detection takes 1.7 ms less
+per 640x480 frame and finds as many markers. A lower adaptive-threshold constant (3,
+default 7) read 2 % more but cost 3 ms per frame on the pose benchmark's views (more
+candidate quads in textured steel)."""
 
 
 @dataclass(frozen=True)
