@@ -92,8 +92,10 @@ class FusionConfig:
         min_misplaced_score: Smallest median detector score of those looks for
             ``misplaced``; weaker, the detections may be of something else near the place
             (a bare pipe taken for the clamp removed from it, scored 0.4-0.6), and the part
-            is ``not_verified``. On the inspection benchmark the detections of moved parts
-            had median scores of 0.66 or more.
+            is ``not_verified``. On the inspection benchmark it keeps a correct collar plate
+            (weak detections 49 mm off) and a removed one from ``misplaced`` (precision 0.96,
+            0.89 without it); it also costs the demo's clamp moved 12 cm, half hidden by its
+            pipe and scored 0.48 (reported ``not_verified``, 73 mm off).
     """
 
     min_good_looks: int = 2
