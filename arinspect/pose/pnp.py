@@ -41,10 +41,10 @@ RESIDUAL_SIGMA_SCALE = 0.8
 The residuals carry what degrades the corners (motion blur, noise, oblique views): on the
 inspection-benchmark recordings (2 px motion blur, markers 50-70 degrees off their normal)
 corners err by 0.31-0.38 px per coordinate at 24-48 px, on the pose benchmark's views
-0.16-0.17 px at any size. With 0.8, 98 % of the recordings' three-marker poses' true
-errors lie inside their 95 % region and 97 % with four or more (0.5, the factor before,
-81 % and 87 %); on 200 views like the pose benchmark's (>= 3 markers at 1-4 m) 96 %
-(1.0: 97 %, and all 120 of the benchmark's own views; 0.5: 94 %)."""
+0.16-0.17 px at any size. With 0.8, 94 % of the recordings' three-marker poses' true
+errors lie inside their 95 % region and 97 % with four or more (0.5, the factor before:
+81 % and 87 %); `benchmarks/bench_pose.py` printed 96.7 % (116 of its 120 views; 1.0 held
+all 120, "sigma x 0.77"; 0.5 gave 93.3 %)."""
 FEW_MARKERS = 3
 """Poses from fewer inlier markers than this also get `SMALL_MARKER_SIGMA_PX2`."""
 SMALL_MARKER_SIGMA_PX2 = 12.0
@@ -54,8 +54,8 @@ One or two markers' residuals cannot show the errors that tilt or scale a marker
 square is fitted almost exactly whatever its corners' errors), so their spread says little;
 this prior, which grows as the marker shrinks, replaces it where larger (0.6 px at 20 px,
 the floor from 80 px). On the inspection-benchmark recordings the 95 % region of two-marker
-poses held 62 % of their true errors without it and 92 % with it (single markers, whose
-IPPE ambiguity errs by 10-30 cm: 14 % and 86 %)."""
+poses held 38 % of their true errors before (factor 0.5, no prior) and 97 % with it
+(single markers, whose IPPE ambiguity errs by 10-30 cm: 14 % and 90 %)."""
 
 
 @dataclass(frozen=True)
