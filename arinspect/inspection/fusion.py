@@ -325,7 +325,7 @@ def decide(
                 f" but {seen_by} at its place",
             )
         misses = independent * (1.0 - rate)
-        confidence = 1.0 - (1.0 - config.detector_recall) ** misses
+        confidence = _confidence(misses, config)
         return PartFinding(
             **base,
             status="missing",
@@ -392,10 +392,19 @@ def _contradicted_by_depth(
         status="missing",
         offset_m=None,
         offset_sigma_m=math.nan,
-        confidence=round(1.0 - (1.0 - config.detector_recall) ** independent, 3),
+        confidence=round(_confidence(independent, config), 3),
         reason=f"{seen}; the {finding.detected_looks} detection(s) at its place are of"
         " something else",
     )
+
+
+def _confidence(looks: float, config: FusionConfig) -> float:
+    """Confidence (0-1) from `looks` independent looks that agree.
+
+    One minus the chance that a detector of recall `FusionConfig.detector_recall` would
+    have been wrong in every one of them.
+    """
+    return 1.0 - (1.0 - config.detector_recall) ** looks
 
 
 def _length_and_sigma(fused: tuple[FloatArray, FloatArray]) -> tuple[float, float]:
@@ -421,7 +430,7 @@ def _present_or_misplaced(
     fused: tuple[FloatArray, FloatArray] | None,
     config: FusionConfig,
 ) -> PartFinding:
-    presence = round(min(rate, 1.0) * (1.0 - (1.0 - config.detector_recall) ** len(detected)), 3)
+    presence = round(min(rate, 1.0) * _confidence(len(detected), config), 3)
     if fused is None:
         return PartFinding(
             **base,
@@ -441,7 +450,8 @@ def _present_or_misplaced(
         and z >= config.offset_sigmas
         and len(measuring) >= config.min_offset_looks
     ):
-        if float(np.median(measuring)) < config.min_misplaced_score:
+        median_score = float(np.median(measuring))
+        if median_score < config.min_misplaced_score:
             return PartFinding(
                 **base,
                 status="not_verified",
@@ -449,7 +459,7 @@ def _present_or_misplaced(
                 offset_sigma_m=sigma,
                 confidence=0.0,
                 reason=f"detected {length * 1000:.0f} ± {sigma * 1000:.0f} mm from its place,"
-                f" but only weakly (median score {np.median(measuring):.2f}): this part"
+                f" but only weakly (median score {median_score:.2f}): this part"
                 " moved, or something else there",
             )
         return PartFinding(
