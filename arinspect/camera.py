@@ -131,7 +131,12 @@ class CameraModel:
         z = pts_cam[:, 2]
         uv = np.full((pts_cam.shape[0], 2), np.nan)
         front = z > 1e-9
-        if front.any():
+        if not self.has_distortion:
+            x = pts_cam[front, 0] / z[front]
+            y = pts_cam[front, 1] / z[front]
+            uv[front, 0] = self.K[0, 0] * x + self.K[0, 1] * y + self.K[0, 2]
+            uv[front, 1] = self.K[1, 1] * y + self.K[1, 2]
+        elif front.any():
             projected, _ = cv2.projectPoints(
                 pts_cam[front].reshape(-1, 1, 3), np.zeros(3), np.zeros(3), self.K, self.dist
             )

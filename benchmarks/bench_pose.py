@@ -7,6 +7,8 @@ Prints accuracy (translation mm, rotation deg) and per-stage latency for:
 - baseline: plain OpenCV single-marker PnP (SOLVEPNP_IPPE_SQUARE on the largest marker);
 - marker PnP over all visible markers (arinspect.pose.pnp);
 - marker PnP + ICP against the CAD on the rendered depth (1 mm noise at 1 m);
+- marker PnP + the CAD's edges aligned with the image (colour only, the marker pose's
+  covariance as the prior);
 and the calibration of the covariance (share of true translation errors inside the 95 %
 region). Then tracks a walk-past recording and prints the statuses.
 Run: python benchmarks/bench_pose.py [--frames N]
@@ -31,6 +33,7 @@ from arinspect.pose.marker_detection import MarkerDetector
 from arinspect.pose.model_view import StructureModel
 from arinspect.pose.pnp import estimate_pose, single_marker_pose
 from arinspect.pose.refine_depth import refine_with_depth
+from arinspect.pose.refine_edges import refine_with_edges
 from arinspect.pose.tracker import PoseTracker
 from arinspect.recording.bop import Recording
 from arinspect.recording.synthesize import RecordingSpec, render_recording
@@ -58,9 +61,14 @@ def summary(errors_m: list[float]) -> str:
 
 
 def run_accuracy(sections, camera: CameraModel, n_frames: int, rng: np.random.Generator) -> None:
-    rows = {"single marker (baseline)": [], "all markers": [], "all markers + depth ICP": []}
+    rows = {
+        "single marker (baseline)": [],
+        "all markers": [],
+        "all markers + depth ICP": [],
+        "all markers + CAD edges": [],
+    }
     rot = {k: [] for k in rows}
-    times = {"detect": [], "pnp": [], "baseline": [], "icp": []}
+    times = {"detect": [], "pnp": [], "baseline": [], "icp": [], "edges": []}
     inside = []
     n_done = 0
     while n_done < n_frames:
@@ -89,11 +97,16 @@ def run_accuracy(sections, camera: CameraModel, n_frames: int, rng: np.random.Ge
             continue
         icp = refine_with_depth(model, camera, frame.depth_m, estimate.T_cam_section)
         t4 = time.perf_counter()
+        edges = refine_with_edges(
+            model, camera, frame.bgr, estimate.T_cam_section, prior_covariance=estimate.covariance
+        )
+        t5 = time.perf_counter()
         n_done += 1
         for key, T in (
             ("single marker (baseline)", baseline),
             ("all markers", estimate.T_cam_section),
             ("all markers + depth ICP", icp.T_cam_section),
+            ("all markers + CAD edges", edges.T_cam_section),
         ):
             dt, dr = pose_error(T, T_true)
             rows[key].append(dt)
@@ -102,6 +115,7 @@ def run_accuracy(sections, camera: CameraModel, n_frames: int, rng: np.random.Ge
         times["pnp"].append(t2 - t1)
         times["baseline"].append(t3 - t2)
         times["icp"].append(t4 - t3)
+        times["edges"].append(t5 - t4)
         error = estimate.T_cam_section[:3, 3] - T_true[:3, 3]
         cov_t = translation_covariance(estimate.covariance, estimate.T_cam_section)
         inside.append(float(error @ np.linalg.inv(cov_t) @ error))

@@ -22,9 +22,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="approximate T_cam_section of the first frame: JSON 4x4 matrix, metres",
     )
     parser.add_argument(
-        "--edges",
-        action="store_true",
-        help="refine frames without markers or depth from image edges (slow, ~0.3 s/frame)",
+        "--no-edges",
+        dest="edges",
+        action="store_false",
+        help="do not refine frames without depth from the CAD's edges in the image",
     )
     parser.set_defaults(func=run)
 

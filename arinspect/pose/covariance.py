@@ -35,7 +35,10 @@ def projection_jacobian(camera: CameraModel, pts_cam: FloatArray) -> FloatArray:
         axis=1,
     )  # (N, 2, 3)
     # d p / d omega = -[p]x, d p / d v = I  (p' = p + omega x p + v)
-    d_p_d_omega = -np.stack([skew(p) for p in pts_cam]) if len(pts_cam) else np.zeros((0, 3, 3))
+    d_p_d_omega = np.zeros((len(pts_cam), 3, 3))
+    d_p_d_omega[:, 0, 1], d_p_d_omega[:, 0, 2] = z, -y
+    d_p_d_omega[:, 1, 0], d_p_d_omega[:, 1, 2] = -z, x
+    d_p_d_omega[:, 2, 0], d_p_d_omega[:, 2, 1] = y, -x
     return np.concatenate([d_uv_d_p @ d_p_d_omega, d_uv_d_p], axis=2)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
 from arinspect.geometry import invert_T, rotate_vectors
+from arinspect.pose.cad_edges import CadEdges, structure_edges
 from arinspect.render.scene import SectionScene
 from arinspect.typed import FloatArray
 
@@ -38,12 +39,13 @@ class ModelView:
 
 
 class StructureModel:
-    """Ray-casting scene of a section's structure only, for pose refinement."""
+    """Ray-casting scene and edges of a section's structure only, for pose refinement."""
 
     def __init__(self, section: Section) -> None:
         """Build the scene (parts left out, markers kept: they are flat on the steel)."""
         self.section = section
         self.scene = SectionScene(section, removed={p.id for p in section.parts})
+        self.edges: CadEdges = structure_edges(section)
 
     def view(self, camera: CameraModel, T_cam_section: FloatArray) -> ModelView:
         """Cast every pixel of `camera` at `T_cam_section`."""

@@ -1,10 +1,14 @@
 """RGB refinement: align the CAD's edges with the image gradients (model-based tracking).
 
-At the current pose the structure is cast at a reduced resolution; silhouette edges (depth
-jumps, label changes) and crease edges (normal changes) give 3-D edge points with their
-2-D edge normals. Each point searches along its normal in the image for the strongest
-gradient; a robust (Tukey) Gauss-Newton on SE(3) moves the pose to bring the projected
-edges onto what was found. The result is kept only if the robust edge cost went down.
+The structure's creases, occluding contours and marker outlines that show at the current
+pose are sampled every few pixels (`pose/cad_edges.py`). Each sample searches along its
+image normal for the strongest gradient, coarse to fine over an image pyramid (a search of
+`search_px` at half resolution reaches twice as far); a robust (Tukey) Gauss-Newton on
+SE(3) moves the pose to bring the projected edges onto what was found. When the caller
+knows the pose's uncertainty (a motion prediction, a marker pose) it enters as a prior, so
+the directions the edges leave loose stay where the prior put them: the result is the
+maximum a posteriori pose and its covariance. The result is kept only if the robust edge
+cost fell by a clear share.
 """
 
 from __future__ import annotations
@@ -16,8 +20,9 @@ import numpy as np
 
 from arinspect.camera import CameraModel
 from arinspect.geometry import make_T, rotation_from_rotvec, transform_points
-from arinspect.pose.covariance import projection_jacobian
-from arinspect.pose.model_view import ModelView, StructureModel
+from arinspect.pose.cad_edges import EdgeSamples, visible_edge_samples
+from arinspect.pose.covariance import left_perturbation, projection_jacobian
+from arinspect.pose.model_view import StructureModel
 from arinspect.typed import FloatArray, UInt8Image
 
 
@@ -26,21 +31,33 @@ class EdgeConfig:
     """Edge alignment settings.
 
     Attributes:
-        scale: Resolution of the model view relative to the image (below 1 the edge
-            points are too coarse: at 0.5 a correct pose drifted by 3-10 mm).
-        max_points: Edge points used (evenly subsampled).
-        search_px: Half-length of the search along each edge normal, pixels.
-        tukey_px: Scale of the robust Tukey weights, pixels.
-        iterations: Gauss-Newton iterations (each re-searches the edges).
+        spacing_px: Distance between edge samples along a projected edge, pixels.
+        max_points: Edge samples used at most (evenly thinned).
+        levels: Pyramid levels searched, coarsest first (3: quarter, half, then full
+            resolution).
+        search_px: Half-length of the search along each edge normal, pixels of each level.
+        iterations: Gauss-Newton iterations per level (each re-searches the edges).
+        tukey_px: Scale of the robust Tukey weights, full-resolution pixels.
         min_gradient: Smallest gradient magnitude (grey levels per pixel) that counts as an edge.
+        min_cost_drop: Share by which the robust edge cost must fall for the refinement to
+            be kept (a flat valley lets the pose slide along what the edges do not see).
+        min_sigma_px: Floor of the edge localisation noise, pixels.
+        sigma_scale: The edge noise is this times the inliers' residual RMS: samples along
+            one edge share their errors (blur, steel off its drawing), so each counts for
+            less than an independent measurement. Set from the inspection recordings
+            (docs/pose.md) so that the 95 % bound holds.
     """
 
-    scale: float = 1.0
-    max_points: int = 400
-    search_px: int = 8
+    spacing_px: float = 5.0
+    max_points: int = 800
+    levels: int = 3
+    search_px: int = 6
+    iterations: int = 3
     tukey_px: float = 3.0
-    iterations: int = 4
     min_gradient: float = 8.0
+    min_cost_drop: float = 0.01
+    min_sigma_px: float = 0.5
+    sigma_scale: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -48,12 +65,15 @@ class EdgeResult:
     """Outcome of one edge refinement.
 
     Attributes:
-        T_cam_section: Refined pose (the input pose if not accepted).
+        T_cam_section: Refined pose (the input pose if not accepted), metres.
         accepted: Whether the refinement was applied.
         cost_before: Mean robust edge cost at the input pose (pixels^2).
         cost_after: The same at the refined pose.
-        inlier_ratio: Fraction of edge points that found a matching image edge.
-        hessian: (6, 6) Gauss-Newton matrix J^T W J over [rotation, translation] (camera frame).
+        inlier_ratio: Share of the edge samples that found a matching image edge.
+        rms_px: Residual RMS of the inlier samples at the refined pose, pixels.
+        covariance: (6, 6) covariance of the refined pose (`arinspect.pose.covariance`
+            convention), the prior included when one was given; None when the edges and
+            prior together leave a direction unconstrained.
     """
 
     T_cam_section: FloatArray
@@ -61,56 +81,39 @@ class EdgeResult:
     cost_before: float
     cost_after: float
     inlier_ratio: float
-    hessian: FloatArray
+    rms_px: float
+    covariance: FloatArray | None
 
 
-@dataclass(frozen=True)
-class _EdgePoints:
-    pts_section: FloatArray  # (N, 3) on the near side of the edge
-    normals_px: FloatArray  # (N, 2) unit image direction from the point across the edge
-    expected_px: float  # where the edge is along the normal: half a model-view pixel
-
-
-DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1))
-
-
-def _edge_points(view: ModelView, max_points: int, scale: float) -> _EdgePoints:
-    """Points next to silhouette and crease edges of a model view, with the side of the edge.
-
-    A pixel is an edge pixel when its neighbour in one of the four directions shows another
-    element, a depth jump (> 3 %) or a surface bending by more than 25 degrees, and it is the
-    nearer of the two. The edge itself lies half a model-view pixel from the pixel's centre,
-    in that direction: that offset is what the image edge is expected at.
-    """
-    depth, label, normals = view.depth_m, view.label, view.normals_section
-    h, w = depth.shape
-    chosen = np.zeros((h, w), np.int8) - 1
-    for k, (dx, dy) in enumerate(DIRECTIONS):
-        ys, xs = np.mgrid[max(0, -dy) : h - max(0, dy), max(0, -dx) : w - max(0, dx)]
-        d0, d1 = depth[ys, xs], depth[ys + dy, xs + dx]
-        jump = (
-            (label[ys, xs] != label[ys + dy, xs + dx])
-            | (np.abs(d0 - d1) > 0.03 * np.maximum(d0, d1))
-            | (np.sum(normals[ys, xs] * normals[ys + dy, xs + dx], axis=-1) < 0.9)
+def _gradient_pyramid(image: UInt8Image, levels: int) -> list[tuple[FloatArray, FloatArray]]:
+    """(gx, gy) in grey levels per pixel of each level, full resolution first."""
+    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    pyramid = []
+    level = grey.astype(np.float32)
+    for k in range(levels):
+        if k:
+            level = cv2.pyrDown(level)
+        smooth = cv2.GaussianBlur(level, (3, 3), 0)
+        pyramid.append(
+            (
+                cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) / 8,
+                cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) / 8,
+            )
         )
-        near = (d0 > 0) & ((d0 <= d1 * 1.001) | (d1 == 0))
-        take = jump & near & (chosen[ys, xs] < 0)
-        chosen[ys[take], xs[take]] = k
-    ys, xs = np.nonzero(chosen >= 0)
-    if len(ys) > max_points:
-        keep = np.linspace(0, len(ys) - 1, max_points).astype(int)
-        ys, xs = ys[keep], xs[keep]
-    normals_px = np.asarray(DIRECTIONS, dtype=np.float64)[chosen[ys, xs]]
-    return _EdgePoints(view.points_section[ys, xs], normals_px, 0.5 / scale)
+    return pyramid
 
 
 def _search(
-    gradient: tuple[FloatArray, FloatArray], uv: FloatArray, normals: FloatArray, config: EdgeConfig
+    gradient: tuple[FloatArray, FloatArray],
+    uv: FloatArray,
+    normals: FloatArray,
+    search_px: int,
+    min_gradient: float,
 ) -> FloatArray:
-    """Signed offset (px) along each normal to the strongest image edge; NaN if none."""
+    """Signed offset (pixels of this level) along each normal to the strongest edge; NaN if none."""
     gx, gy = gradient
     h, w = gx.shape
-    steps = np.arange(-config.search_px, config.search_px + 1, dtype=np.float64)
+    steps = np.arange(-search_px, search_px + 1, dtype=np.float64)
     samples = uv[:, None, :] + steps[None, :, None] * normals[:, None, :]
     x = np.clip(np.rint(samples[..., 0]).astype(int), 0, w - 1)
     y = np.clip(np.rint(samples[..., 1]).astype(int), 0, h - 1)
@@ -121,21 +124,17 @@ def _search(
         & (samples[..., 1] <= h - 1)
     )
     strength = np.abs(gx[y, x] * normals[:, None, 0] + gy[y, x] * normals[:, None, 1]) * inside
+    rows = np.arange(len(uv))
     best = np.argmax(strength, axis=1)
-    peak = strength[np.arange(len(uv)), best]
+    peak = strength[rows, best]
     # Sub-pixel: parabola through the peak and its neighbours.
-    left = strength[np.arange(len(uv)), np.clip(best - 1, 0, len(steps) - 1)]
-    right = strength[np.arange(len(uv)), np.clip(best + 1, 0, len(steps) - 1)]
+    left = strength[rows, np.clip(best - 1, 0, len(steps) - 1)]
+    right = strength[rows, np.clip(best + 1, 0, len(steps) - 1)]
     denom = left - 2 * peak + right
     with np.errstate(divide="ignore", invalid="ignore"):
         shift = np.where(np.abs(denom) > 1e-9, 0.5 * (left - right) / denom, 0.0)
     offset = steps[best] + np.clip(shift, -0.5, 0.5)
-    return np.where(peak >= config.min_gradient, offset, np.nan)
-
-
-def _jacobian(camera: CameraModel, pts_cam: FloatArray, normals: FloatArray) -> FloatArray:
-    """(N, 6) d(offset along the edge normal)/d[omega, v] (left perturbation, camera frame)."""
-    return np.einsum("nk,nkj->nj", normals, projection_jacobian(camera, pts_cam))
+    return np.where(peak >= min_gradient, offset, np.nan)
 
 
 def _tukey(residual: FloatArray, c: float) -> tuple[FloatArray, FloatArray]:
@@ -147,60 +146,109 @@ def _tukey(residual: FloatArray, c: float) -> tuple[FloatArray, FloatArray]:
     return weight, cost
 
 
+@dataclass
+class _Alignment:
+    """Offsets (full-resolution pixels) and robust weights of the samples at one pose."""
+
+    offset: FloatArray
+    weight: FloatArray
+    cost: float
+    pts_cam: FloatArray
+
+
+def _align(
+    camera: CameraModel,
+    gradients: list[tuple[FloatArray, FloatArray]],
+    samples: EdgeSamples,
+    T: FloatArray,
+    level: int,
+    config: EdgeConfig,
+) -> _Alignment:
+    """Search every sample's edge at pyramid `level` from pose T."""
+    scale = 0.5**level
+    pts_cam = transform_points(T, samples.pts_section)
+    uv, _ = camera.project(T, samples.pts_section)
+    uv_level = (uv + 0.5) * scale - 0.5
+    offset = (
+        _search(
+            gradients[level], uv_level, samples.normals_px, config.search_px, config.min_gradient
+        )
+        / scale
+    )
+    found = np.isfinite(offset) & (pts_cam[:, 2] > 0.1)
+    tukey = config.tukey_px / scale
+    weight, cost = _tukey(np.where(found, offset, 10 * tukey), tukey)
+    return _Alignment(np.where(found, offset, 0.0), weight * found, float(cost.mean()), pts_cam)
+
+
+def _information(
+    camera: CameraModel, alignment: _Alignment, normals_px: FloatArray, config: EdgeConfig
+) -> tuple[FloatArray, FloatArray, float]:
+    """Gauss-Newton information, gradient and residual RMS (px) of the edge samples."""
+    J = np.einsum("nk,nkj->nj", normals_px, projection_jacobian(camera, alignment.pts_cam))
+    inliers = alignment.weight > 0
+    rms = float(np.sqrt(np.mean(alignment.offset[inliers] ** 2))) if inliers.any() else np.inf
+    sigma2 = (config.sigma_scale * max(rms, config.min_sigma_px)) ** 2
+    information = J.T @ (J * alignment.weight[:, None]) / sigma2
+    gradient = J.T @ (alignment.weight * alignment.offset) / sigma2
+    return information, gradient, rms
+
+
 def refine_with_edges(
     model: StructureModel,
     camera: CameraModel,
     image: UInt8Image,
     T_cam_section: FloatArray,
     config: EdgeConfig = EdgeConfig(),
+    prior_covariance: FloatArray | None = None,
 ) -> EdgeResult:
     """Refine T_cam_section by aligning the structure's edges with the image's.
 
     Args:
-        model: The section's structure model.
+        model: The section's structure: its edges, and the scene that hides some of them.
         camera: Intrinsics of `image`.
         image: (H, W, 3) BGR or (H, W) grey uint8 frame.
         T_cam_section: Current pose estimate, metres.
         config: Settings.
+        prior_covariance: (6, 6) covariance of `T_cam_section`, if known: the refined pose
+            then stays within what the prior allows where the edges say little.
     """
-    grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
-    smooth = cv2.GaussianBlur(grey, (3, 3), 0).astype(np.float32)
-    gradient = (
-        cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) / 8,
-        cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) / 8,
+    samples = visible_edge_samples(
+        model.edges,
+        model.scene,
+        camera,
+        T_cam_section,
+        config.spacing_px,
+        config.max_points,
+        margin_px=2.0,
     )
-    edges = _edge_points(
-        model.view(camera.scaled(config.scale), T_cam_section), config.max_points, config.scale
+    declined = EdgeResult(T_cam_section, False, np.nan, np.nan, 0.0, np.nan, None)
+    if len(samples.pts_section) < 20:
+        return declined
+    gradients = _gradient_pyramid(image, config.levels)
+    prior_information = (
+        np.zeros((6, 6)) if prior_covariance is None else np.linalg.pinv(prior_covariance)
     )
-    if len(edges.pts_section) < 20:
-        return EdgeResult(T_cam_section, False, np.nan, np.nan, 0.0, np.zeros((6, 6)))
-
-    def evaluate(T: FloatArray) -> tuple[float, FloatArray, FloatArray, FloatArray]:
-        pts_cam = transform_points(T, edges.pts_section)
-        uv, _ = camera.project(T, edges.pts_section)
-        offset = _search(gradient, uv, edges.normals_px, config) - edges.expected_px
-        found = np.isfinite(offset) & (pts_cam[:, 2] > 0.1)
-        weight, cost = _tukey(np.where(found, offset, config.tukey_px * 10), config.tukey_px)
-        return float(cost.mean()), np.where(found, offset, 0.0), weight * found, pts_cam
-
-    cost_before, offset, weight, pts_cam = evaluate(T_cam_section)
+    cost_before = _align(camera, gradients, samples, T_cam_section, 0, config).cost
     T = T_cam_section
-    hessian = np.zeros((6, 6))
-    for _ in range(config.iterations):
-        J = _jacobian(camera, pts_cam, edges.normals_px)
-        hessian = J.T @ (J * weight[:, None])
-        if np.linalg.matrix_rank(hessian, tol=1e-6 * max(np.abs(hessian).max(), 1e-12)) < 6:
-            break
-        delta = np.linalg.solve(hessian + 1e-6 * np.eye(6), J.T @ (weight * offset))
-        T = make_T(rotation_from_rotvec(delta[:3]), delta[3:]) @ T
-        _, offset, weight, pts_cam = evaluate(T)
-    cost_after, _, weight, _ = evaluate(T)
-    accepted = cost_after < cost_before
+    for level in reversed(range(config.levels)):
+        for _ in range(config.iterations):
+            alignment = _align(camera, gradients, samples, T, level, config)
+            information, gradient, _ = _information(camera, alignment, samples.normals_px, config)
+            system = information + prior_information
+            if np.linalg.matrix_rank(system, tol=1e-9 * max(np.abs(system).max(), 1e-12)) < 6:
+                return declined
+            moved = left_perturbation(T, T_cam_section)
+            delta = np.linalg.solve(system, gradient - prior_information @ moved)
+            T = make_T(rotation_from_rotvec(delta[:3]), delta[3:]) @ T
+            if np.linalg.norm(delta[:3]) < 1e-5 and np.linalg.norm(delta[3:]) < 1e-5:
+                break
+    final = _align(camera, gradients, samples, T, 0, config)
+    information, _, rms = _information(camera, final, samples.normals_px, config)
+    inlier_ratio = float(np.mean(final.weight > 0))
+    if not final.cost < (1.0 - config.min_cost_drop) * cost_before:
+        return EdgeResult(T_cam_section, False, cost_before, final.cost, inlier_ratio, rms, None)
+    covariance = np.linalg.inv(information + prior_information)
     return EdgeResult(
-        T if accepted else T_cam_section,
-        bool(accepted),
-        cost_before,
-        cost_after,
-        float(np.mean(weight > 0)),
-        hessian,
+        T, True, cost_before, final.cost, inlier_ratio, rms, 0.5 * (covariance + covariance.T)
     )

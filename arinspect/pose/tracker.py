@@ -3,13 +3,14 @@
 Each frame: predict (headset SLAM motion when the recording has it, else constant
 velocity), detect markers and solve PnP seeded with the prediction, fuse the marker pose
 with a trusted prediction (information-weighted, so one or two markers keep a track that
-they could not start), refine against the CAD
-(ICP on depth; image edges when neither markers nor depth help), then judge the result.
+they could not start), refine against the CAD (ICP on depth; without depth, the CAD's
+edges aligned with the image, with the pose's covariance as the prior), then judge the
+result.
 A frame is ``tracked`` when it continues the track with a trusted pose (95 % translation
-bound within `TrackerConfig.max_bound95_m`); ``reinitialised`` when markers set the pose
-afresh (first frame, after a loss, after a jump the motion cannot explain) or when three
-or more markers give a pose too uncertain to be trusted (flagged by its quality, which is 0
-beyond the bound); ``lost`` otherwise (no pose, or an untrusted one from fewer markers or
+bound within `TrackerConfig.max_bound95_m`); ``reinitialised`` when two or more markers set
+the pose afresh (first frame, after a loss, after a jump the motion cannot explain) or when
+three or more markers give a pose too uncertain to be trusted (flagged by its quality,
+which is 0 beyond the bound); ``lost`` otherwise (no pose, or an untrusted one from fewer markers or
 from prediction alone; such a pose is still reported, with quality 0).
 """
 
@@ -33,6 +34,8 @@ from arinspect.pose.refine_edges import EdgeConfig, refine_with_edges
 from arinspect.typed import FloatArray, UInt8Image
 
 STATUSES = ("tracked", "lost", "reinitialised")
+MIN_MARKERS_TO_START = 2
+"""Markers a track needs to start or restart from; with one, the frame is ``lost``."""
 MIN_MARKERS_TO_REINITIALISE = 3
 """Markers that make a fresh pose worth reporting (as ``reinitialised``, with its quality)
 even when its 95 % bound exceeds the tracking limit; with fewer the frame is ``lost``."""
@@ -58,10 +61,11 @@ class TrackerConfig:
             when it moves the pose outside it.
         icp_min_fitness: Share of the observed depth points the CAD must explain after ICP
             for its covariance to be believed (a wrong convergence explains far fewer).
-        use_edges: Refine from image edges when a frame has no markers and no depth. Off by
-            default: it keeps a correct pose, but from errors of 1-4 cm it converges only
-            about half of the time and costs ~0.3 s per frame at 640x480
-            (docs/pose.md).
+        use_edges: Refine from image edges (the structure's creases and contours, the
+            markers' outlines) when a frame has no depth, with the marker or predicted pose's
+            covariance as the prior (`pose/refine_edges.py`).
+        edges_min_inlier_ratio: Share of the edge samples that must find their image edge
+            for an edge refinement to count.
         motion_sigma_headset: Per-frame pose noise [rad, m] of a prediction from the
             headset's SLAM motion.
         motion_sigma_headset_per_m: Further translation noise of that prediction per metre
@@ -76,7 +80,8 @@ class TrackerConfig:
     max_bound95_m: float = 0.02
     marker_agreement_chi2: float = 16.81  # chi-square, 6 dof, 99 %
     icp_min_fitness: float = 0.4
-    use_edges: bool = False
+    use_edges: bool = True
+    edges_min_inlier_ratio: float = 0.3
     motion_sigma_headset: tuple[float, float] = (0.002, 0.003)
     motion_sigma_headset_per_m: float = 0.02
     motion_sigma_constant_velocity: tuple[float, float] = (0.02, 0.03)
@@ -279,15 +284,17 @@ class PoseTracker:
                     covariance = sigma2 * np.linalg.inv(icp.information) + floor
                 return icp.T_cam_section, covariance, source + "+icp"
             return T, covariance, source
-        if not source.startswith("markers") and self.config.use_edges:
-            edges = refine_with_edges(self.model, self.camera, image, T, self.config.edges)
+        if self.config.use_edges:
+            edges = refine_with_edges(
+                self.model, self.camera, image, T, self.config.edges, covariance
+            )
             if (
                 edges.accepted
-                and edges.inlier_ratio >= 0.3
-                and np.linalg.matrix_rank(edges.hessian) == 6
+                and edges.covariance is not None
+                and edges.inlier_ratio >= self.config.edges_min_inlier_ratio
+                and self._keeps_start(edges.T_cam_section, T, covariance, source)
             ):
-                covariance = self.config.edges.tukey_px**2 * np.linalg.inv(edges.hessian)
-                return edges.T_cam_section, covariance, source + "+edges"
+                return edges.T_cam_section, edges.covariance, source + "+edges"
         return T, covariance, source
 
     def _keeps_start(
@@ -322,7 +329,11 @@ class PoseTracker:
             )
         bound = translation_bound95_m(covariance, T)
         quality = float(np.clip(1.0 - bound / self.config.max_bound95_m, 0.0, 1.0))
-        trusted = bound <= self.config.max_bound95_m
+        # One marker's pose has two mirror solutions, and the edges may settle in the wrong
+        # one with a small covariance: a track never starts from a single marker.
+        trusted = bound <= self.config.max_bound95_m and not (
+            reinit and n_markers < MIN_MARKERS_TO_START
+        )
         if trusted:
             status = "reinitialised" if reinit else "tracked"
         elif n_markers >= MIN_MARKERS_TO_REINITIALISE:

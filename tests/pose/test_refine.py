@@ -3,6 +3,7 @@ import pytest
 
 from arinspect.cad.section import load_section
 from arinspect.geometry import make_T, pose_error, rotation_from_rotvec
+from arinspect.pose.covariance import translation_bound95_m
 from arinspect.pose.model_view import StructureModel
 from arinspect.pose.refine_depth import refine_with_depth
 from arinspect.pose.refine_edges import refine_with_edges
@@ -47,13 +48,53 @@ def test_icp_without_enough_depth_declines(walk):
     np.testing.assert_array_equal(result.T_cam_section, truth)
 
 
-def test_edges_keep_the_true_pose_and_reduce_a_small_error(walk):
-    recording, model = walk
+@pytest.fixture(scope="module")
+def colour_walk(fixtures_dir):
+    recording = Recording(fixtures_dir / "defects")
+    return recording, StructureModel(load_section(recording.section_folder))
+
+
+@pytest.mark.parametrize("im_id", [0, 1, 2, 3])
+def test_edges_keep_the_true_pose(colour_walk, im_id):
+    recording, model = colour_walk
+    truth = recording.T_cam_section(im_id)
+    result = refine_with_edges(model, recording.camera, recording.bgr(im_id), truth)
+    assert not result.accepted  # no clear fall of the edge cost from the truth
+    np.testing.assert_array_equal(result.T_cam_section, truth)
+
+
+@pytest.mark.parametrize("im_id", [0, 1, 2, 3])
+def test_edges_pull_a_pose_centimetres_off_to_within_their_bound(colour_walk, im_id):
+    recording, model = colour_walk
+    truth = recording.T_cam_section(im_id)
+    start = nudge(truth, [0.003, -0.002, 0.0015], [0.015, -0.01, 0.008])  # 24 mm, 0.23 deg
+    result = refine_with_edges(model, recording.camera, recording.bgr(im_id), start)
+    assert result.accepted and result.cost_after < result.cost_before
+    error_m = pose_error(result.T_cam_section, truth)[0]
+    assert error_m < 0.5 * pose_error(start, truth)[0]
+    assert error_m < translation_bound95_m(result.covariance, result.T_cam_section)
+    assert result.inlier_ratio > 0.3
+
+
+def test_a_tight_prior_holds_the_pose_where_it_is(colour_walk):
+    recording, model = colour_walk
     truth = recording.T_cam_section(0)
-    image = recording.bgr(0)
-    kept = refine_with_edges(model, recording.camera, image, truth)
-    assert pose_error(kept.T_cam_section, truth)[0] < 0.001
-    start = nudge(truth, [0.0, 0.0, 0.0], [0.008, -0.005, 0.0])
-    moved = refine_with_edges(model, recording.camera, image, start)
-    assert moved.accepted
-    assert pose_error(moved.T_cam_section, truth)[0] < pose_error(start, truth)[0]
+    start = nudge(truth, [0.0, 0.0, 0.0], [0.02, 0.0, 0.0])
+    loose = refine_with_edges(model, recording.camera, recording.bgr(0), start)
+    tight = refine_with_edges(
+        model, recording.camera, recording.bgr(0), start, prior_covariance=np.eye(6) * 1e-12
+    )
+    assert pose_error(loose.T_cam_section, truth)[0] < 0.006
+    if tight.accepted:
+        assert pose_error(tight.T_cam_section, start)[0] < 0.0002
+        assert np.all(np.linalg.eigvalsh(tight.covariance) < 2e-12)
+
+
+def test_edges_decline_a_blank_image(colour_walk):
+    recording, model = colour_walk
+    truth = recording.T_cam_section(0)
+    start = nudge(truth, [0.0, 0.0, 0.0], [0.01, 0.0, 0.0])
+    blank = np.full((480, 640, 3), 90, np.uint8)
+    result = refine_with_edges(model, recording.camera, blank, start)
+    assert not result.accepted
+    np.testing.assert_array_equal(result.T_cam_section, start)
