@@ -13,6 +13,7 @@ behind it is seen through" (absent); holes are no evidence at all.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,6 +75,9 @@ class PartLook:
         pose_sigma_px: Standard deviation of the part's image position from the pose's
             uncertainty alone (its largest translation sigma, at the part's depth), pixels.
         pose_sigma_m: The frame pose's largest translation standard deviation, metres.
+        edge_support: Share of the part's own drawn edges that the image shows at its place
+            (`inspection.edge_support`); None when not measured (not a good look, too few
+            edges in view).
     """
 
     im_id: int
@@ -90,6 +94,7 @@ class PartLook:
     depth_offset_m: FloatArray | None = None
     pose_sigma_px: float = 0.0
     pose_sigma_m: float = 0.0
+    edge_support: float | None = None
 
     @property
     def weight(self) -> float:
@@ -205,6 +210,7 @@ def frame_looks(
     pose_bound95_m: float,
     observed_depth_m: np.ndarray | None,
     criteria: LookCriteria = LookCriteria(),
+    edge_support: Callable[[str], float | None] | None = None,
 ) -> dict[str, PartLook]:
     """Evidence of one frame about every part of its expected view.
 
@@ -221,6 +227,8 @@ def frame_looks(
         pose_bound95_m: 95 % translation bound of the frame's pose, metres.
         observed_depth_m: (H, W) registered depth, metres (0 = none), or None.
         criteria: When a look counts.
+        edge_support: The share of a part's own edges the frame shows at its place, by part
+            id (asked for good looks only).
     """
     by_part = {m.part_id: m for m in matches}
     height_scale = camera.height / 480.0
@@ -236,11 +244,7 @@ def frame_looks(
             and pose_shift_px <= criteria.max_pose_shift_ratio * part.height_px
         )
         jacobian, offset = None, None
-        measurable = (
-            match is not None
-            and good
-            and part.visible_ratio >= criteria.min_offset_ratio
-        )
+        measurable = match is not None and good and part.visible_ratio >= criteria.min_offset_ratio
         if measurable:
             jacobian = centre_jacobian(camera, T_cam_section, part.centre_section)
         present, through = (None, None)
@@ -265,5 +269,6 @@ def frame_looks(
             depth_offset_m=offset,
             pose_sigma_px=pose_shift_px / np.sqrt(CHI2_3DOF_95),
             pose_sigma_m=pose_bound95_m / np.sqrt(CHI2_3DOF_95),
+            edge_support=edge_support(part_id) if good and edge_support is not None else None,
         )
     return looks

@@ -17,11 +17,13 @@ from arinspect.cad.catalog import load_catalog
 from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
 from arinspect.detect.runtime import Detection, PartDetector
+from arinspect.inspection.edge_support import EdgeSupportConfig, PartEdgeSupport
 from arinspect.inspection.evidence import LookCriteria, PartLook, frame_looks
 from arinspect.inspection.expected import ExpectedViewer, part_hulls_section
 from arinspect.inspection.fusion import FusionConfig, PartFinding, decide_all
 from arinspect.inspection.matching import Match, box_centre, match_frame
 from arinspect.inspection.unexpected import UnexpectedCollector, UnexpectedObject
+from arinspect.pose.refine_edges import gradient_pyramid
 from arinspect.pose.tracker import PoseTracker, TrackerConfig
 from arinspect.recording.bop import Recording
 from arinspect.render.scene import SectionScene
@@ -40,6 +42,7 @@ class InspectionConfig:
         max_move_m: Largest displacement still matched to its part (beyond: missing plus
             unexpected), metres.
         min_score: Detections below this score are dropped.
+        edge_support: How much of a part's own edges a good look shows at its place.
     """
 
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
@@ -48,6 +51,7 @@ class InspectionConfig:
     visibility_scale: float = 0.25
     max_move_m: float = 0.25
     min_score: float = 0.4
+    edge_support: EdgeSupportConfig = field(default_factory=EdgeSupportConfig)
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ class Inspector:
         scene = SectionScene(section)
         self.viewer = ExpectedViewer(scene, camera, config.visibility_scale)
         self.label_of_part = {lab.id: lab.index for lab in scene.labels if lab.kind == "part"}
+        self.edge_support = PartEdgeSupport(section, scene, camera, config.edge_support)
+        self.parts_by_id = {part.id: part for part in section.parts}
         hulls = part_hulls_section(section)
         self.drawn_boxes = [
             (part.class_name, hulls[part.id].min(axis=0), hulls[part.id].max(axis=0))
@@ -184,6 +190,7 @@ class Inspector:
             ):
                 matches = self._frame_evidence(
                     im_id,
+                    image,
                     pose.T_cam_section,
                     pose.quality,
                     pose.bound95_m,
@@ -217,6 +224,7 @@ class Inspector:
     def _frame_evidence(
         self,
         im_id: int,
+        image: UInt8Image,
         T_cam_section: FloatArray,
         pose_quality: float,
         pose_bound95_m: float,
@@ -234,6 +242,19 @@ class Inspector:
         matches, unmatched = match_frame(
             expected, detections, float(self.camera.K[0, 0]), self.config.max_move_m
         )
+        gradient: list[tuple[FloatArray, FloatArray]] = []
+        edge_seconds_before = times.get("edge_support", 0.0)
+
+        def edge_support(part_id: str) -> float | None:
+            since = time.perf_counter()
+            if not gradient:  # once per frame, and only for frames with a good look
+                gradient.append(gradient_pyramid(image, 1)[0])
+            support = self.edge_support.support(
+                gradient[0], T_cam_section, self.parts_by_id[part_id]
+            )
+            _lap(times, "edge_support", since)
+            return support
+
         frame = frame_looks(
             im_id,
             view,
@@ -247,6 +268,7 @@ class Inspector:
             pose_bound95_m,
             depth,
             self.config.criteria,
+            edge_support,
         )
         for part_id, look in frame.items():
             looks.setdefault(part_id, []).append(look)
@@ -255,6 +277,8 @@ class Inspector:
             u, v = box_centre(det.box_xyxy_px)
             unexpected.add(im_id, det.class_name, det.score, det.box_xyxy_px, view.point_at(u, v))
         _lap(times, "match_evidence", clock)
+        # edge_support is timed on its own: keep it out of the matching's time
+        times["match_evidence"] -= times.get("edge_support", 0.0) - edge_seconds_before
         return matches
 
 

@@ -11,9 +11,10 @@ be missing or moved, which is what inspection looks for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
+import trimesh
 
 from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
@@ -59,38 +60,67 @@ class EdgeSamples:
     normals_px: FloatArray
 
 
+def mesh_edges(mesh: trimesh.Trimesh, T_section_mesh: FloatArray) -> CadEdges:
+    """Creases and smooth edges of one mesh placed at `T_section_mesh`."""
+    angles = mesh.face_adjacency_angles
+    bent = angles > 1e-3
+    vertices = transform_points(T_section_mesh, mesh.vertices)
+    face_normals = mesh.face_normals @ T_section_mesh[:3, :3].T
+    pairs = mesh.face_adjacency[bent]
+    edge_vertices = mesh.face_adjacency_edges[bent]
+    return CadEdges(
+        vertices[edge_vertices[:, 0]],
+        vertices[edge_vertices[:, 1]],
+        face_normals[pairs[:, 0]],
+        face_normals[pairs[:, 1]],
+        angles[bent] > np.deg2rad(CREASE_DEG),
+    )
+
+
 def structure_edges(section: Section) -> CadEdges:
     """Creases and smooth edges of every structure element, and the markers' outlines."""
-    starts, ends, normals_a, normals_b, crease = [], [], [], [], []
-    for element in section.structure:
-        mesh = section.mesh(element)
-        angles = mesh.face_adjacency_angles
-        bent = angles > 1e-3
-        vertices = transform_points(element.T_section_part, mesh.vertices)
-        face_normals = mesh.face_normals @ element.T_section_part[:3, :3].T
-        pairs = mesh.face_adjacency[bent]
-        edge_vertices = mesh.face_adjacency_edges[bent]
-        starts.append(vertices[edge_vertices[:, 0]])
-        ends.append(vertices[edge_vertices[:, 1]])
-        normals_a.append(face_normals[pairs[:, 0]])
-        normals_b.append(face_normals[pairs[:, 1]])
-        crease.append(angles[bent] > np.deg2rad(CREASE_DEG))
+    parts = [mesh_edges(section.mesh(e), e.T_section_part) for e in section.structure]
     for marker in section.markers:
-        normal = marker.T_section_marker[:3, 2]
+        normal = np.tile(marker.T_section_marker[:3, 2], (4, 1))
         for size in (marker.size_m, marker.size_m * (1 + 2 * MARKER_MARGIN)):
             corners = transform_points(marker.T_section_marker, marker_corners_marker(size))
-            starts.append(corners)
-            ends.append(np.roll(corners, -1, axis=0))
-            normals_a.append(np.tile(normal, (4, 1)))
-            normals_b.append(np.tile(normal, (4, 1)))
-            crease.append(np.ones(4, bool))
+            outline = (corners, np.roll(corners, -1, axis=0), normal, normal, np.ones(4, bool))
+            parts.append(CadEdges(*outline))
     return CadEdges(
-        np.concatenate(starts),
-        np.concatenate(ends),
-        np.concatenate(normals_a),
-        np.concatenate(normals_b),
-        np.concatenate(crease),
+        *(np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(CadEdges))
     )
+
+
+def edges_apart_from(edges: CadEdges, others: CadEdges, distance_m: float) -> CadEdges:
+    """The segments of `edges` whose ends and middle lie farther than `distance_m` from `others`.
+
+    E.g. a part's own edges without those along the steel it sits on: a collar plate's rim
+    along its slot shows whether or not the plate is there.
+    """
+    low = np.minimum(edges.starts, edges.ends).min(axis=0, initial=np.inf) - distance_m
+    high = np.maximum(edges.starts, edges.ends).max(axis=0, initial=-np.inf) + distance_m
+    near = np.all(
+        (np.maximum(others.starts, others.ends) >= low)
+        & (np.minimum(others.starts, others.ends) <= high),
+        axis=1,
+    )  # only segments whose boxes meet the edges' box can come within the distance
+    others = CadEdges(*(getattr(others, f.name)[near] for f in fields(CadEdges)))
+    far = np.ones(len(edges.starts), bool)
+    for points in (edges.starts, edges.ends, 0.5 * (edges.starts + edges.ends)):
+        far &= _distance_to_segments(points, others.starts, others.ends) > distance_m
+    return CadEdges(*(getattr(edges, f.name)[far] for f in fields(CadEdges)))
+
+
+def _distance_to_segments(points: FloatArray, starts: FloatArray, ends: FloatArray) -> FloatArray:
+    """(N,) distance of each point to the nearest of the segments, metres."""
+    if len(starts) == 0:
+        return np.full(len(points), np.inf)
+    along = ends - starts
+    length2 = np.maximum(np.einsum("ij,ij->i", along, along), 1e-18)
+    offsets = points[:, None, :] - starts[None]
+    t = np.clip(np.einsum("nmk,mk->nm", offsets, along) / length2, 0.0, 1.0)
+    nearest = starts[None] + t[..., None] * along[None]
+    return np.linalg.norm(points[:, None, :] - nearest, axis=2).min(axis=1)
 
 
 def visible_edge_samples(

@@ -85,7 +85,7 @@ class EdgeResult:
     covariance: FloatArray | None
 
 
-def _gradient_pyramid(image: UInt8Image, levels: int) -> list[tuple[FloatArray, FloatArray]]:
+def gradient_pyramid(image: UInt8Image, levels: int) -> list[tuple[FloatArray, FloatArray]]:
     """(gx, gy) in grey levels per pixel of each level, full resolution first."""
     grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
     pyramid = []
@@ -103,7 +103,7 @@ def _gradient_pyramid(image: UInt8Image, levels: int) -> list[tuple[FloatArray, 
     return pyramid
 
 
-def _search(
+def search_along_normals(
     gradient: tuple[FloatArray, FloatArray],
     uv: FloatArray,
     normals: FloatArray,
@@ -170,7 +170,7 @@ def _align(
     uv, _ = camera.project(T, samples.pts_section)
     uv_level = (uv + 0.5) * scale - 0.5
     offset = (
-        _search(
+        search_along_normals(
             gradients[level], uv_level, samples.normals_px, config.search_px, config.min_gradient
         )
         / scale
@@ -225,7 +225,7 @@ def refine_with_edges(
     declined = EdgeResult(T_cam_section, False, np.nan, np.nan, 0.0, np.nan, None)
     if len(samples.pts_section) < 20:
         return declined
-    gradients = _gradient_pyramid(image, config.levels)
+    gradients = gradient_pyramid(image, config.levels)
     prior_information = (
         np.zeros((6, 6)) if prior_covariance is None else np.linalg.pinv(prior_covariance)
     )

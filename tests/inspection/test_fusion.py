@@ -302,6 +302,29 @@ def test_depth_seeing_through_settles_ambiguous_and_partial_evidence():
     assert "depth sees through its place" in finding.reason
 
 
+def _with_edge_support(looks, support):
+    return [PartLook(**{**vars(look), "edge_support": support}) for look in looks]
+
+
+def test_detections_where_the_image_shows_none_of_the_parts_edges_are_something_else():
+    """Colour only: a sleeve's drawn rims are not in the image, only the pipe and its hole."""
+    at_place = _looks_with_offset(np.zeros(3), n=6)
+    assert decide(PART, "surface", _with_edge_support(at_place, 0.6)).status == "present"
+    finding = decide(PART, "surface", _with_edge_support(at_place, 0.1))
+    assert finding.status == "missing" and "something else" in finding.reason
+    assert "the image shows 10% of its drawn edges in its 6 good looks" in finding.reason
+    # Too few looks with edges in view say nothing.
+    few = _with_edge_support(at_place[:2], 0.1) + at_place[2:]
+    assert decide(PART, "surface", few).status == "present"
+    # A measured move stands: the part's edges are not where it was drawn.
+    moved = _looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6)
+    assert decide(PART, "surface", _with_edge_support(moved, 0.1)).status == "misplaced"
+    # An undetected part whose edges do not show either: missing, and the reason says so.
+    undetected = [_look(k, detected=False) for k in range(4)]
+    finding = decide(PART, "surface", _with_edge_support(undetected, 0.05))
+    assert finding.status == "missing" and "drawn edges" in finding.reason
+
+
 def test_a_move_seen_only_by_weak_detections_is_not_called_misplaced():
     """A bare pipe scored 0.5 as the clamp removed from it must not send a fitter to move it."""
     moved = _looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6)

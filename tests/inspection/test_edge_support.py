@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from arinspect.cad.section import load_section
+from arinspect.inspection.edge_support import PartEdgeSupport
+from arinspect.pose.cad_edges import CadEdges, edges_apart_from
+from arinspect.pose.refine_edges import gradient_pyramid
+from arinspect.recording.bop import Recording
+from arinspect.render.scene import SectionScene
+
+REMOVED = {"CTH-3", "COL-F2-L3"}  # tests/fixtures/regenerate.sh
+MOVED = {"CLP-P2-3", "BKT-F1-B2A"}
+
+
+@pytest.fixture(scope="module")
+def supports(fixtures_dir):
+    recording = Recording(fixtures_dir / "defects")
+    section = load_section(recording.section_folder)
+    checker = PartEdgeSupport(section, SectionScene(section), recording.camera)
+    table = {}
+    for im_id in recording.frame_ids:
+        gradient = gradient_pyramid(recording.bgr(im_id), 1)[0]
+        for part in section.parts:
+            value = checker.support(gradient, recording.T_cam_section(im_id), part)
+            if value is not None:
+                table.setdefault(part.id, []).append(value)
+    return table
+
+
+def test_parts_in_place_show_their_edges_and_a_removed_one_does_not(supports):
+    in_place = [v for pid, values in supports.items() if pid not in REMOVED | MOVED for v in values]
+    assert len(in_place) > 40
+    assert np.median(in_place) > 0.7 and min(in_place) >= 0.5
+    assert len(supports["CTH-3"]) == 3 and max(supports["CTH-3"]) <= 0.15
+
+
+def test_a_parts_edges_along_the_steel_are_left_out():
+    normals = np.tile([0.0, 0.0, 1.0], (2, 1))
+    # One segment 4 mm above a structure edge (a rim along the steel), one 5 cm away.
+    part = CadEdges(
+        np.array([[0.0, 0.0, 0.004], [0.0, 0.05, 0.0]]),
+        np.array([[0.3, 0.0, 0.004], [0.3, 0.05, 0.0]]),
+        normals,
+        normals,
+        np.ones(2, bool),
+    )
+    structure = CadEdges(
+        np.array([[-1.0, 0.0, 0.0]]),
+        np.array([[1.0, 0.0, 0.0]]),
+        normals[:1],
+        normals[:1],
+        np.ones(1, bool),
+    )
+    kept = edges_apart_from(part, structure, 0.01)
+    np.testing.assert_array_equal(kept.starts, [[0.0, 0.05, 0.0]])
+    assert len(edges_apart_from(part, structure, 0.06).starts) == 0
