@@ -12,7 +12,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import trimesh
 
 from arinspect import __version__
@@ -20,7 +19,6 @@ from arinspect.cad.mesh import load_mesh
 from arinspect.jsonfile import read_json
 from arinspect.resources import CATALOG_DIR
 from arinspect.schema_check import check_document
-from arinspect.typed import FloatArray
 
 CATALOG_FILE = "catalog.json"
 
@@ -69,29 +67,6 @@ class Catalog:
         if name not in self.classes:
             raise KeyError(f"unknown part class {name!r}; known: {', '.join(self.classes)}")
         return self.classes[name]
-
-
-def move_along_mount(
-    T_section_part: FloatArray, mount: str, distance_m: float, rng: np.random.Generator
-) -> tuple[float, float, float]:
-    """A displacement of `distance_m` along the mounting surface or the pipe axis.
-
-    On a surface the direction is random in the part's x-y plane; inline parts move along
-    their x axis (the pipe), either way. Section frame, metres.
-
-    Args:
-        T_section_part: (4, 4) the part's drawn pose.
-        mount: The class's `CatalogClass.mount`.
-        distance_m: Length of the move, metres.
-        rng: Random source.
-    """
-    R = np.asarray(T_section_part)[:3, :3]
-    if mount == "inline":
-        direction = R[:, 0] * rng.choice([-1.0, 1.0])
-    else:
-        angle = rng.uniform(0.0, 2 * np.pi)
-        direction = R[:, 0] * np.cos(angle) + R[:, 1] * np.sin(angle)
-    return tuple(float(v) for v in direction * distance_m)  # type: ignore[return-value]
 
 
 def load_catalog(folder: str | Path = CATALOG_DIR) -> Catalog:

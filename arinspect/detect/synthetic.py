@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 import trimesh
 
-from arinspect.cad.catalog import load_catalog, move_along_mount
+from arinspect.cad.catalog import load_catalog
 from arinspect.cad.generator import generate_section
 from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
@@ -65,12 +65,6 @@ class DatasetSpec:
         focal_px: Focal length of the render camera, pixels.
         distance_m: Range of viewing distances to the aimed-at point, metres.
         seed: Seed of every random choice besides the sections.
-        displaced_share: Share of the parts drawn, anew for each frame, away from their
-            place by `displacement_m` along their mounting surface or pipe. Parts always at
-            their drawn place teach the detector to draw its box partly from the steel
-            around it (where such a part sits), so the box of a moved part lags behind the
-            part; moved ones make it look at the part.
-        displacement_m: Range of those moves, metres.
     """
 
     section_seeds: tuple[int, ...]
@@ -79,8 +73,6 @@ class DatasetSpec:
     focal_px: float = 480.0
     distance_m: tuple[float, float] = (0.5, 5.0)
     seed: int = 0
-    displaced_share: float = 0.0
-    displacement_m: tuple[float, float] = (0.03, 0.15)
 
 
 def _random_colour(base: Sequence[float], rng: np.random.Generator) -> tuple[float, ...]:
@@ -227,23 +219,6 @@ def _viewpoint_is_clear(
     return hit.size > 0.2 * result.depth_m.size and float(np.mean(hit < 0.3)) < 0.1
 
 
-def _displaced_parts(
-    section: Section, spec: DatasetSpec, mounts: dict[str, str], rng: np.random.Generator
-) -> dict[str, FloatArray]:
-    """Actual poses of the parts drawn away from their place in one frame, by id."""
-    if spec.displaced_share <= 0:
-        return {}  # no draws: datasets without displaced parts stay as they were
-    moved = {}
-    for part in section.parts:
-        if rng.random() < spec.displaced_share:
-            distance = rng.uniform(*spec.displacement_m)
-            move = move_along_mount(part.T_section_part, mounts[part.class_name], distance, rng)
-            T = part.T_section_part.copy()
-            T[:3, 3] += move
-            moved[part.id] = T
-    return moved
-
-
 def render_section_frames(
     spec: DatasetSpec, section_seed: int, images_dir: Path, first_index: int
 ) -> list[dict]:
@@ -253,9 +228,7 @@ def render_section_frames(
     K = np.array([[spec.focal_px, 0, (w - 1) / 2], [0, spec.focal_px, (h - 1) / 2], [0, 0, 1]])
     camera = CameraModel(K, np.zeros(5), (w, h))
     with tempfile.TemporaryDirectory() as tmp:
-        catalog = load_catalog()
-        mounts = {name: entry.mount for name, entry in catalog.classes.items()}
-        section = generate_section(section_seed, Path(tmp) / "section", catalog)
+        section = generate_section(section_seed, Path(tmp) / "section", load_catalog())
         bounds = section_bounds(section)
         entries = []
         for k in range(spec.frames_per_section):
@@ -263,11 +236,7 @@ def render_section_frames(
                 T_cam_section, eye, target = random_camera_pose(
                     section, bounds, spec.distance_m, rng
                 )
-                scene = SectionScene(
-                    section,
-                    T_section_part_overrides=_displaced_parts(section, spec, mounts, rng),
-                    clutter=random_clutter(eye, target, bounds, rng),
-                )
+                scene = SectionScene(section, clutter=random_clutter(eye, target, bounds, rng))
                 if _viewpoint_is_clear(scene, camera, T_cam_section):
                     break
             focal_jitter = camera.K.copy()

@@ -13,7 +13,7 @@ edges often show no contrast) and brackets (from 0.21).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -93,6 +93,7 @@ class PartEdgeSupport:
         gradient: tuple[FloatArray, FloatArray],
         T_cam_section: FloatArray,
         part: Part,
+        offset_m: FloatArray | None = None,
     ) -> float | None:
         """Share (0-1) of the part's visible own-edge samples with an image edge on them.
 
@@ -101,13 +102,19 @@ class PartEdgeSupport:
                 (`pose.refine_edges.gradient_pyramid` level 0).
             T_cam_section: The frame's pose, metres.
             part: The part.
+            offset_m: (3,) where to look instead: the drawn place moved by this, section
+                frame, metres (a measured misplacement).
 
         Returns:
             The share, or None when fewer than `EdgeSupportConfig.min_samples` show.
         """
         config = self.config
+        edges = self.own_edges(part)
+        if offset_m is not None:
+            shift = np.asarray(offset_m, dtype=np.float64)
+            edges = replace(edges, starts=edges.starts + shift, ends=edges.ends + shift)
         samples = visible_edge_samples(
-            self.own_edges(part),
+            edges,
             self.scene,
             self.camera,
             T_cam_section,

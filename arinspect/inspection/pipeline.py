@@ -8,13 +8,13 @@ for the benchmark.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from arinspect.cad.catalog import load_catalog
-from arinspect.cad.section import Section
+from arinspect.cad.section import Part, Section
 from arinspect.camera import CameraModel
 from arinspect.detect.runtime import Detection, PartDetector
 from arinspect.inspection.edge_support import EdgeSupportConfig, PartEdgeSupport
@@ -209,7 +209,23 @@ class Inspector:
             if progress:
                 progress(k, len(ids))
         clock = time.perf_counter()
-        findings = decide_all(self.section.parts, self.mounts, looks, self.config.fusion)
+        poses = {r.im_id: r.T_cam_section for r in records if r.T_cam_section is not None}
+
+        def support_if_moved(
+            part: Part, offset_m: FloatArray, im_ids: Sequence[int]
+        ) -> list[float]:
+            """Edge support of a misplaced part where its detections put it (frames re-read)."""
+            shown = []
+            for im_id in im_ids:
+                gradient = gradient_pyramid(recording.bgr(im_id), 1)[0]
+                value = self.edge_support.support(gradient, poses[im_id], part, offset_m)
+                if value is not None:
+                    shown.append(value)
+            return shown
+
+        findings = decide_all(
+            self.section.parts, self.mounts, looks, self.config.fusion, support_if_moved
+        )
         _lap(times, "fuse", clock)
         return InspectionResult(
             self.section,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from arinspect.cad.catalog import load_catalog, move_along_mount
+from arinspect.cad.catalog import load_catalog
 from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
 from arinspect.inspection.expected import ExpectedViewer
@@ -50,6 +50,19 @@ def well_seen_parts(
             if part.visible_ratio >= min_ratio and part.height_px >= min_height_px:
                 looks[part.part_id] = looks.get(part.part_id, 0) + 1
     return [p.id for p in section.parts if looks.get(p.id, 0) >= min_looks]
+
+
+def move_along_mount(
+    T_section_part: FloatArray, mount: str, distance_m: float, rng: np.random.Generator
+) -> tuple[float, float, float]:
+    """A displacement of `distance_m` along the mounting surface or the pipe axis."""
+    R = np.asarray(T_section_part)[:3, :3]
+    if mount == "inline":
+        direction = R[:, 0] * rng.choice([-1.0, 1.0])
+    else:
+        angle = rng.uniform(0.0, 2 * np.pi)
+        direction = R[:, 0] * np.cos(angle) + R[:, 1] * np.sin(angle)
+    return tuple(float(v) for v in direction * distance_m)  # type: ignore[return-value]
 
 
 def pick_defects(

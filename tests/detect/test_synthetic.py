@@ -6,12 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from arinspect.cad.catalog import load_catalog
-from arinspect.cad.generator import generate_section
 from arinspect.detect.synthetic import (
     ANNOTATIONS,
     DatasetSpec,
-    _displaced_parts,
     random_background,
     random_palette,
     write_dataset,
@@ -78,24 +75,3 @@ def test_background_is_in_range_and_not_flat():
     assert background.shape == (48, 64, 3)
     assert 0.0 <= background.min() and background.max() <= 1.0
     assert background.std() > 0.005
-
-
-def test_displaced_parts_move_along_their_mounts_and_none_without_the_share(tmp_path):
-    section = generate_section(31, tmp_path / "section")
-    mounts = {name: entry.mount for name, entry in load_catalog().classes.items()}
-    rng = np.random.default_rng(0)
-    state = rng.bit_generator.state
-    assert _displaced_parts(section, SPEC, mounts, rng) == {}
-    assert rng.bit_generator.state == state  # older recipes' datasets stay as they were
-    spec = DatasetSpec(section_seeds=(31,), displaced_share=1.0, displacement_m=(0.05, 0.1))
-    moved = _displaced_parts(section, spec, mounts, rng)
-    assert set(moved) == {p.id for p in section.parts}
-    for part in section.parts:
-        move = moved[part.id][:3, 3] - part.T_section_part[:3, 3]
-        assert 0.05 <= np.linalg.norm(move) <= 0.1
-        np.testing.assert_array_equal(moved[part.id][:3, :3], part.T_section_part[:3, :3])
-        axes = part.T_section_part[:3, :3]
-        if mounts[part.class_name] == "inline":
-            assert np.linalg.norm(np.cross(move, axes[:, 0])) < 1e-9
-        else:
-            assert abs(move @ axes[:, 2]) < 1e-9

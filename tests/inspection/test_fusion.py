@@ -334,3 +334,32 @@ def test_a_move_seen_only_by_weak_detections_is_not_called_misplaced():
     assert finding.status == "not_verified"
     assert "only weakly (median score 0.50)" in finding.reason
     assert 70 < finding.offset_mm < 90
+
+
+def test_a_weakly_detected_move_stands_where_the_parts_edges_show_there():
+    """The demo's clamp half hidden by its pipe: scored 0.48, but its edges are where it went."""
+    weak = [
+        PartLook(**{**vars(look), "score": 0.5})
+        for look in _with_edge_support(_looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6), 0.3)
+    ]
+    asked = []
+
+    def shows(share):
+        def support_if_moved(part, offset_m, im_ids):
+            asked.append((part.id, np.round(offset_m, 3).tolist(), list(im_ids)))
+            return [share] * len(im_ids)
+
+        return support_if_moved
+
+    finding = decide(PART, "surface", weak, support_if_moved=shows(0.8))
+    assert finding.status == "misplaced" and 70 < finding.offset_mm < 90
+    assert "shows 80% of its edges there against 30% at its place" in finding.reason
+    assert asked[0][0] == "COL-1" and asked[0][2] == list(range(6))
+    assert abs(asked[0][1][0] - 0.08) < 0.01
+    # Edges no clearer where the detections put it than at its place: still not verified.
+    assert decide(PART, "surface", weak, support_if_moved=shows(0.4)).status == "not_verified"
+    # Confident detections are never second-guessed by the edges.
+    confident = _with_edge_support(_looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6), 0.3)
+    asked.clear()
+    assert decide(PART, "surface", confident, support_if_moved=shows(0.0)).status == "misplaced"
+    assert asked == []
