@@ -5,10 +5,10 @@ on, which show whether or not the part is there) are sampled where the CAD says 
 in view. A sample is supported when the image has a gradient of at least
 `EdgeSupportConfig.min_gradient` across it within `EdgeSupportConfig.search_px`. A part
 that is there shows many of its edges; at the place of a removed part only clutter lines
-up with them. On the six recordings of `benchmarks/bench_inspection.py`, over the good
-looks of each part: removed parts 0.02-0.29 (median per part), parts in place 0.48-0.93
-for every class but collar plates (0.02-0.87: primed like the web they sit in, their
-edges often show no contrast) and brackets (from 0.21).
+up with them. On the six recordings of `benchmarks/bench_inspection.py`, median per part over
+its good looks: removed parts 0.02-0.27, parts in place 0.29-0.93 (most classes from 0.5),
+except collar plates (0.02-0.87: primed like the web they sit in, their edges often show
+no contrast) and brackets (from 0.21).
 """
 
 from __future__ import annotations

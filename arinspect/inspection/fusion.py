@@ -71,10 +71,10 @@ class FusionConfig:
         edge_absent_max: Largest median share of the part's own drawn edges shown by the
             image, over its good looks, that says "not there" ...
         edge_min_looks: ... measured in at least this many good looks. On the inspection
-            benchmark's recordings removed parts had medians of 0.02-0.29 and every part in
-            its place with three or more such looks 0.2 or more (collar plates and brackets,
-            often the colour of the steel around them, are the low ones); 0.15 flagged
-            none of those and 17 of the 24 removed parts.
+            benchmark's recordings removed parts had medians of 0.02-0.27, parts in their
+            place with three or more such looks 0.17 or more (the low ones collar plates
+            and brackets, often the colour of the steel around them); 0.15 flagged none of
+            those and 17 of the 24 removed parts.
         edge_present_min: Smallest median share of the part's edges shown where weak
             detections put it that confirms it there, ...
         edge_gain: ... when that is at least this much more than at its drawn place: the
