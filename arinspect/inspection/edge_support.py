@@ -13,7 +13,8 @@ no contrast) and brackets (from 0.21).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Sequence
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -37,7 +38,7 @@ class EdgeSupportConfig:
 
     Attributes:
         spacing_px: Distance between edge samples along a projected edge, pixels.
-        max_samples: Samples per part at most (evenly thinned).
+        max_samples: Samples per part at most, on average (evenly thinned).
         min_samples: Fewer visible samples than this give no support figure.
         search_px: How far from the drawn edge an image edge may lie, pixels (the pose's
             few-millimetre error at a few metres).
@@ -88,6 +89,66 @@ class PartEdgeSupport:
             )
         return self._own[part.id]
 
+    def supports(
+        self,
+        gradient: tuple[FloatArray, FloatArray],
+        T_cam_section: FloatArray,
+        parts: Sequence[Part],
+        offsets_m: Sequence[FloatArray] | None = None,
+    ) -> list[float | None]:
+        """Share (0-1) of each part's visible own-edge samples with an image edge on them.
+
+        All parts are sampled, cast and searched together (one frame's good looks cost a
+        few milliseconds).
+
+        Args:
+            gradient: (gx, gy) of the frame, grey levels per pixel
+                (`pose.refine_edges.gradient_pyramid` level 0).
+            T_cam_section: The frame's pose, metres.
+            parts: The parts.
+            offsets_m: Per part, (3,) where to look instead: the drawn place moved by this,
+                section frame, metres (a measured misplacement).
+
+        Returns:
+            Per part the share, or None when fewer than `EdgeSupportConfig.min_samples` of
+            its samples show.
+        """
+        if not parts:
+            return []
+        config = self.config
+        own = [self.own_edges(part) for part in parts]
+        if offsets_m is not None:
+            own = [
+                replace(edges, starts=edges.starts + shift, ends=edges.ends + shift)
+                for edges, shift in zip(own, np.asarray(offsets_m, np.float64), strict=True)
+            ]
+        owner = np.repeat(np.arange(len(parts)), [len(edges.starts) for edges in own])
+        together = CadEdges(
+            *(np.concatenate([getattr(e, f.name) for e in own]) for f in fields(CadEdges))
+        )
+        samples = visible_edge_samples(
+            together,
+            self.scene,
+            self.camera,
+            T_cam_section,
+            config.spacing_px,
+            config.max_samples * max(len(parts), 1),
+            margin_px=float(config.search_px + 1),
+        )
+        uv, _ = self.camera.project(T_cam_section, samples.pts_section)
+        found = np.isfinite(
+            search_along_normals(
+                gradient, uv, samples.normals_px, config.search_px, config.min_gradient
+            )
+        )
+        of_part = owner[samples.segment]
+        counts = np.bincount(of_part, minlength=len(parts))
+        shown = np.bincount(of_part, weights=found, minlength=len(parts))
+        return [
+            float(shown[k] / counts[k]) if counts[k] >= config.min_samples else None
+            for k in range(len(parts))
+        ]
+
     def support(
         self,
         gradient: tuple[FloatArray, FloatArray],
@@ -95,37 +156,6 @@ class PartEdgeSupport:
         part: Part,
         offset_m: FloatArray | None = None,
     ) -> float | None:
-        """Share (0-1) of the part's visible own-edge samples with an image edge on them.
-
-        Args:
-            gradient: (gx, gy) of the frame, grey levels per pixel
-                (`pose.refine_edges.gradient_pyramid` level 0).
-            T_cam_section: The frame's pose, metres.
-            part: The part.
-            offset_m: (3,) where to look instead: the drawn place moved by this, section
-                frame, metres (a measured misplacement).
-
-        Returns:
-            The share, or None when fewer than `EdgeSupportConfig.min_samples` show.
-        """
-        config = self.config
-        edges = self.own_edges(part)
-        if offset_m is not None:
-            shift = np.asarray(offset_m, dtype=np.float64)
-            edges = replace(edges, starts=edges.starts + shift, ends=edges.ends + shift)
-        samples = visible_edge_samples(
-            edges,
-            self.scene,
-            self.camera,
-            T_cam_section,
-            config.spacing_px,
-            config.max_samples,
-            margin_px=float(config.search_px + 1),
-        )
-        if len(samples.pts_section) < config.min_samples:
-            return None
-        uv, _ = self.camera.project(T_cam_section, samples.pts_section)
-        offsets = search_along_normals(
-            gradient, uv, samples.normals_px, config.search_px, config.min_gradient
-        )
-        return float(np.mean(np.isfinite(offsets)))
+        """`supports` of one part (optionally moved by `offset_m`)."""
+        offsets = None if offset_m is None else [offset_m]
+        return self.supports(gradient, T_cam_section, [part], offsets)[0]

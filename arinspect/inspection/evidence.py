@@ -210,7 +210,7 @@ def frame_looks(
     pose_bound95_m: float,
     observed_depth_m: np.ndarray | None,
     criteria: LookCriteria = LookCriteria(),
-    edge_support: Callable[[str], float | None] | None = None,
+    edge_support: Callable[[list[str]], list[float | None]] | None = None,
 ) -> dict[str, PartLook]:
     """Evidence of one frame about every part of its expected view.
 
@@ -227,22 +227,33 @@ def frame_looks(
         pose_bound95_m: 95 % translation bound of the frame's pose, metres.
         observed_depth_m: (H, W) registered depth, metres (0 = none), or None.
         criteria: When a look counts.
-        edge_support: The share of a part's own edges the frame shows at its place, by part
-            id (asked for good looks only).
+        edge_support: The shares of the given parts' own edges the frame shows at their
+            places (asked once, for the good looks).
     """
     by_part = {m.part_id: m for m in matches}
     height_scale = camera.height / 480.0
     focal_px = float(camera.K[0, 0])
+    pose_shift_px = {
+        part_id: focal_px * pose_bound95_m / max(part.depth_m, 0.1)
+        for part_id, part in view.parts.items()
+    }
+    good_ids = [
+        part_id
+        for part_id, part in view.parts.items()
+        if part.visible_ratio >= criteria.min_visible_ratio
+        and part.height_px >= criteria.min_height_px * height_scale
+        and pose_bound95_m <= criteria.max_pose_bound_m
+        and pose_shift_px[part_id] <= criteria.max_pose_shift_ratio * part.height_px
+    ]
+    edges_shown = (
+        dict(zip(good_ids, edge_support(good_ids), strict=True))
+        if edge_support is not None and good_ids
+        else {}
+    )
     looks = {}
     for part_id, part in view.parts.items():
         match = by_part.get(part_id)
-        pose_shift_px = focal_px * pose_bound95_m / max(part.depth_m, 0.1)
-        good = (
-            part.visible_ratio >= criteria.min_visible_ratio
-            and part.height_px >= criteria.min_height_px * height_scale
-            and pose_bound95_m <= criteria.max_pose_bound_m
-            and pose_shift_px <= criteria.max_pose_shift_ratio * part.height_px
-        )
+        good = part_id in good_ids
         jacobian, offset = None, None
         measurable = match is not None and good and part.visible_ratio >= criteria.min_offset_ratio
         if measurable:
@@ -267,8 +278,8 @@ def frame_looks(
             depth_present=present,
             depth_through=through,
             depth_offset_m=offset,
-            pose_sigma_px=pose_shift_px / np.sqrt(CHI2_3DOF_95),
+            pose_sigma_px=pose_shift_px[part_id] / np.sqrt(CHI2_3DOF_95),
             pose_sigma_m=pose_bound95_m / np.sqrt(CHI2_3DOF_95),
-            edge_support=edge_support(part_id) if good and edge_support is not None else None,
+            edge_support=edges_shown.get(part_id),
         )
     return looks

@@ -258,18 +258,17 @@ class Inspector:
         matches, unmatched = match_frame(
             expected, detections, float(self.camera.K[0, 0]), self.config.max_move_m
         )
-        gradient: list[tuple[FloatArray, FloatArray]] = []
         edge_seconds_before = times.get("edge_support", 0.0)
 
-        def edge_support(part_id: str) -> float | None:
+        def edge_support(part_ids: list[str]) -> list[float | None]:
             since = time.perf_counter()
-            if not gradient:  # once per frame, and only for frames with a good look
-                gradient.append(gradient_pyramid(image, 1)[0])
-            support = self.edge_support.support(
-                gradient[0], T_cam_section, self.parts_by_id[part_id]
+            shown = self.edge_support.supports(
+                gradient_pyramid(image, 1)[0],
+                T_cam_section,
+                [self.parts_by_id[part_id] for part_id in part_ids],
             )
             _lap(times, "edge_support", since)
-            return support
+            return shown
 
         frame = frame_looks(
             im_id,

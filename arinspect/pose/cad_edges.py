@@ -54,10 +54,12 @@ class EdgeSamples:
     Attributes:
         pts_section: (M, 3) points on the edges, section frame, metres.
         normals_px: (M, 2) unit image direction across the edge at each point.
+        segment: (M,) index of each point's segment in the edges sampled.
     """
 
     pts_section: FloatArray
     normals_px: FloatArray
+    segment: np.ndarray
 
 
 def mesh_edges(mesh: trimesh.Trimesh, T_section_mesh: FloatArray) -> CadEdges:
@@ -147,12 +149,13 @@ def visible_edge_samples(
     """
     T_section_cam = invert_T(T_cam_section)
     centre = T_section_cam[:3, 3]
-    shows = _edges_that_show(edges, centre)
-    a, b = _clip_to_near_plane(
+    shows = np.nonzero(_edges_that_show(edges, centre))[0]
+    a, b, in_front = _clip_to_near_plane(
         transform_points(T_cam_section, edges.starts[shows]),
         transform_points(T_cam_section, edges.ends[shows]),
         near_m,
     )
+    shows = shows[in_front]
     uv_a = _pinhole(camera, a)
     uv_b = _pinhole(camera, b)
     length_px = np.linalg.norm(uv_b - uv_a, axis=1)
@@ -160,7 +163,7 @@ def visible_edge_samples(
     counts = np.minimum(counts, 2000)  # a segment grazing the near plane projects huge
     seg = np.repeat(np.arange(len(a)), counts)
     if len(seg) == 0:
-        return EdgeSamples(np.zeros((0, 3)), np.zeros((0, 2)))
+        return EdgeSamples(np.zeros((0, 3)), np.zeros((0, 2)), np.zeros(0, int))
     offsets = np.arange(len(seg)) - np.repeat(np.cumsum(counts) - counts, counts)
     s = (offsets + 0.5) / counts[seg]
     pts_cam = a[seg] + s[:, None] * (b[seg] - a[seg])
@@ -179,18 +182,18 @@ def visible_edge_samples(
         & (uv[:, 1] >= margin_px)
         & (uv[:, 1] <= camera.height - 1 - margin_px)
     )
-    pts_section, normals_px = pts_section[inside], normals_px[inside]
+    segment = shows[seg]
+    pts_section, normals_px, segment = pts_section[inside], normals_px[inside], segment[inside]
     rays = pts_section - centre
     distance = np.linalg.norm(rays, axis=1)
     hit_m, _ = scene.cast_depth_labels(
         np.broadcast_to(centre, rays.shape).copy(), rays / distance[:, None]
     )
     unobstructed = hit_m >= distance - np.maximum(0.004, 0.002 * distance)
-    pts_section, normals_px = pts_section[unobstructed], normals_px[unobstructed]
-    if len(pts_section) > max_points:
-        keep = np.linspace(0, len(pts_section) - 1, max_points).astype(int)
-        pts_section, normals_px = pts_section[keep], normals_px[keep]
-    return EdgeSamples(pts_section, normals_px)
+    keep = np.nonzero(unobstructed)[0]
+    if len(keep) > max_points:
+        keep = keep[np.linspace(0, len(keep) - 1, max_points).astype(int)]
+    return EdgeSamples(pts_section[keep], normals_px[keep], segment[keep])
 
 
 def _edges_that_show(edges: CadEdges, centre_section: FloatArray) -> np.ndarray:
@@ -203,8 +206,11 @@ def _edges_that_show(edges: CadEdges, centre_section: FloatArray) -> np.ndarray:
 
 def _clip_to_near_plane(
     a: FloatArray, b: FloatArray, near_m: float
-) -> tuple[FloatArray, FloatArray]:
-    """Segments (camera frame) cut to z >= near_m; wholly nearer ones are dropped."""
+) -> tuple[FloatArray, FloatArray, np.ndarray]:
+    """Segments (camera frame) cut to z >= near_m, and the mask of those kept.
+
+    Segments wholly nearer than `near_m` are dropped.
+    """
     keep = (a[:, 2] >= near_m) | (b[:, 2] >= near_m)
     a, b = a[keep].copy(), b[keep].copy()
     dz = b[:, 2] - a[:, 2]
@@ -213,7 +219,7 @@ def _clip_to_near_plane(
     a_behind, b_behind = a[:, 2] < near_m, b[:, 2] < near_m
     a[a_behind] += t[a_behind, None] * (b - a)[a_behind]
     b[b_behind] = a[b_behind] + t[b_behind, None] * (b - a)[b_behind]
-    return a, b
+    return a, b, keep
 
 
 def _pinhole(camera: CameraModel, pts_cam: FloatArray) -> FloatArray:

@@ -54,3 +54,19 @@ def test_a_parts_edges_along_the_steel_are_left_out():
     kept = edges_apart_from(part, structure, 0.01)
     np.testing.assert_array_equal(kept.starts, [[0.0, 0.05, 0.0]])
     assert len(edges_apart_from(part, structure, 0.06).starts) == 0
+
+
+def test_parts_measured_together_read_as_measured_one_by_one(fixtures_dir):
+    recording = Recording(fixtures_dir / "defects")
+    section = load_section(recording.section_folder)
+    checker = PartEdgeSupport(section, SectionScene(section), recording.camera)
+    gradient = gradient_pyramid(recording.bgr(1), 1)[0]
+    T = recording.T_cam_section(1)
+    together = checker.supports(gradient, T, section.parts)
+    alone = [checker.support(gradient, T, part) for part in section.parts]
+    assert sum(v is not None for v in together) >= 20
+    for a, b in zip(together, alone, strict=True):
+        assert (a is None) == (b is None)
+        if a is not None:
+            assert abs(a - b) < 0.1  # only the even thinning of the samples differs
+    assert checker.supports(gradient, T, []) == []

@@ -56,8 +56,8 @@ def test_visible_samples_lie_on_the_edges_of_the_cast_view(colour_walk, im_id):
 def test_segments_are_cut_at_the_near_plane():
     a = np.array([[0.0, 0.0, -1.0], [0.0, 0.0, 1.0], [0.0, 0.0, -1.0]])
     b = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 2.0], [0.0, 1.0, 0.1]])
-    a_cut, b_cut = _clip_to_near_plane(a, b, 0.2)
-    assert len(a_cut) == 2  # the third lies wholly in front of the near plane
+    a_cut, b_cut, kept = _clip_to_near_plane(a, b, 0.2)
+    assert kept.tolist() == [True, True, False]  # the third lies wholly nearer
     np.testing.assert_allclose(a_cut[0], [0.0, 0.6, 0.2])
     np.testing.assert_allclose(b_cut[0], b[0])
     np.testing.assert_allclose(a_cut[1], a[1])
