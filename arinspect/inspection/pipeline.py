@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -20,8 +20,9 @@ from arinspect.detect.runtime import Detection, PartDetector
 from arinspect.inspection.edge_support import EdgeSupportConfig, PartEdgeSupport
 from arinspect.inspection.evidence import LookCriteria, PartLook, frame_looks
 from arinspect.inspection.expected import ExpectedViewer, part_hulls_section
-from arinspect.inspection.fusion import FusionConfig, PartFinding, decide_all
+from arinspect.inspection.fusion import FusionConfig, PartFinding, decide_all, mount_prior
 from arinspect.inspection.matching import Match, box_centre, match_frame
+from arinspect.inspection.offset_refine import LookImage, OffsetRefineConfig, refine_offset
 from arinspect.inspection.unexpected import UnexpectedCollector, UnexpectedObject
 from arinspect.pose.refine_edges import gradient_pyramid
 from arinspect.pose.tracker import PoseTracker, TrackerConfig
@@ -52,6 +53,9 @@ class InspectionConfig:
     max_move_m: float = 0.25
     min_score: float = 0.4
     edge_support: EdgeSupportConfig = field(default_factory=EdgeSupportConfig)
+    refine_offsets: bool = True
+    offset_refine: OffsetRefineConfig = field(default_factory=OffsetRefineConfig)
+    offset_refine_looks: int = 8
 
 
 @dataclass(frozen=True)
@@ -226,6 +230,13 @@ class Inspector:
         findings = decide_all(
             self.section.parts, self.mounts, looks, self.config.fusion, support_if_moved
         )
+        if self.config.refine_offsets:
+            findings = [
+                self._refined(finding, looks[finding.part_id], recording, poses)
+                if finding.status == "misplaced"
+                else finding
+                for finding in findings
+            ]
         _lap(times, "fuse", clock)
         return InspectionResult(
             self.section,
@@ -235,6 +246,48 @@ class Inspector:
             records,
             times,
             time.perf_counter() - started,
+        )
+
+    def _refined(
+        self,
+        finding: PartFinding,
+        looks: Sequence[PartLook],
+        recording: Recording,
+        poses: dict[int, FloatArray],
+    ) -> PartFinding:
+        """A misplaced part's offset refined by its own edges in its best good looks."""
+        part = self.parts_by_id[finding.part_id]
+        good = sorted((look for look in looks if look.good), key=lambda look: -look.weight)
+        images = [
+            LookImage(poses[look.im_id], gradient_pyramid(recording.bgr(look.im_id), 1)[0])
+            for look in good[: self.config.offset_refine_looks]
+        ]
+        sigma = max(finding.offset_sigma_m, 0.01) * self.config.offset_refine.prior_scale
+        prior = np.eye(3) / sigma**2 + mount_prior(
+            part, self.mounts[part.class_name], self.config.fusion.mount_sigma_m
+        )
+        refined = refine_offset(
+            self.edge_support, part, images, finding.offset_m, prior, self.config.offset_refine
+        )
+        if refined is None:
+            return finding
+        # The poses of one pass err together: their common error is added once, as in
+        # `fusion.fuse_offset`.
+        pose_sigma = max(
+            self.config.fusion.pose_sigma_m,
+            float(np.median([look.pose_sigma_m for look in good])),
+        )
+        covariance = refined.covariance + np.eye(3) * pose_sigma**2
+        length = float(np.linalg.norm(refined.offset_m))
+        direction = refined.offset_m / max(length, 1e-12)
+        sigma_m = float(np.sqrt(direction @ covariance @ direction))
+        return replace(
+            finding,
+            offset_m=refined.offset_m,
+            offset_sigma_m=sigma_m,
+            reason=f"{length * 1000:.0f} ± {sigma_m * 1000:.0f} mm from its place by its edges"
+            f" ({finding.offset_mm:.0f} mm by its detections; tolerance"
+            f" {part.tolerance_mm:.0f} mm)",
         )
 
     def _frame_evidence(

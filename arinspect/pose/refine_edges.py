@@ -137,8 +137,8 @@ def search_along_normals(
     return np.where(peak >= min_gradient, offset, np.nan)
 
 
-def _tukey(residual: FloatArray, c: float) -> tuple[FloatArray, FloatArray]:
-    """Tukey biweight weights and costs (cost saturates at c^2 / 6)."""
+def tukey(residual: FloatArray, c: float) -> tuple[FloatArray, FloatArray]:
+    """Tukey biweight weights and costs of residuals at scale c (cost saturates at c^2 / 6)."""
     r = np.abs(residual) / c
     inside = r < 1
     weight = np.where(inside, (1 - r**2) ** 2, 0.0)
@@ -176,8 +176,8 @@ def _align(
         / scale
     )
     found = np.isfinite(offset) & (pts_cam[:, 2] > 0.1)
-    tukey = config.tukey_px / scale
-    weight, cost = _tukey(np.where(found, offset, 10 * tukey), tukey)
+    tukey_scale = config.tukey_px / scale
+    weight, cost = tukey(np.where(found, offset, 10 * tukey_scale), tukey_scale)
     return _Alignment(np.where(found, offset, 0.0), weight * found, float(cost.mean()), pts_cam)
 
 
