@@ -46,7 +46,7 @@ class OffsetRefineConfig:
 
     search_px: int = 5
     tukey_px: float = 3.0
-    iterations: int = 5
+    iterations: int = 4
     min_sigma_px: float = 0.5
     sigma_scale: float = 4.0
     min_cost_drop: float = 0.01

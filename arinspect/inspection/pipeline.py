@@ -7,6 +7,7 @@ for the benchmark.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,6 +45,9 @@ class InspectionConfig:
             unexpected), metres.
         min_score: Detections below this score are dropped.
         edge_support: How much of a part's own edges a good look shows at its place.
+        refine_offsets: Refine a misplaced part's offset by its own edges.
+        offset_refine: How.
+        offset_refine_looks: In at most this many of its good looks (the best ones).
     """
 
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
@@ -55,7 +59,7 @@ class InspectionConfig:
     edge_support: EdgeSupportConfig = field(default_factory=EdgeSupportConfig)
     refine_offsets: bool = True
     offset_refine: OffsetRefineConfig = field(default_factory=OffsetRefineConfig)
-    offset_refine_looks: int = 8
+    offset_refine_looks: int = 6
 
 
 @dataclass(frozen=True)
@@ -215,14 +219,19 @@ class Inspector:
         clock = time.perf_counter()
         poses = {r.im_id: r.T_cam_section for r in records if r.T_cam_section is not None}
 
+        @functools.lru_cache(maxsize=16)  # the few parts checked again share their frames
+        def frame_gradient(im_id: int) -> tuple[FloatArray, FloatArray]:
+            return gradient_pyramid(recording.bgr(im_id), 1)[0]
+
         def support_if_moved(
             part: Part, offset_m: FloatArray, im_ids: Sequence[int]
         ) -> list[float]:
             """Edge support of a misplaced part where its detections put it (frames re-read)."""
             shown = []
             for im_id in im_ids:
-                gradient = gradient_pyramid(recording.bgr(im_id), 1)[0]
-                value = self.edge_support.support(gradient, poses[im_id], part, offset_m)
+                value = self.edge_support.support(
+                    frame_gradient(im_id), poses[im_id], part, offset_m
+                )
                 if value is not None:
                     shown.append(value)
             return shown
@@ -232,7 +241,7 @@ class Inspector:
         )
         if self.config.refine_offsets:
             findings = [
-                self._refined(finding, looks[finding.part_id], recording, poses)
+                self._refined(finding, looks[finding.part_id], frame_gradient, poses)
                 if finding.status == "misplaced"
                 else finding
                 for finding in findings
@@ -252,14 +261,14 @@ class Inspector:
         self,
         finding: PartFinding,
         looks: Sequence[PartLook],
-        recording: Recording,
+        frame_gradient: Callable[[int], tuple[FloatArray, FloatArray]],
         poses: dict[int, FloatArray],
     ) -> PartFinding:
         """A misplaced part's offset refined by its own edges in its best good looks."""
         part = self.parts_by_id[finding.part_id]
         good = sorted((look for look in looks if look.good), key=lambda look: -look.weight)
         images = [
-            LookImage(poses[look.im_id], gradient_pyramid(recording.bgr(look.im_id), 1)[0])
+            LookImage(poses[look.im_id], frame_gradient(look.im_id))
             for look in good[: self.config.offset_refine_looks]
         ]
         sigma = max(finding.offset_sigma_m, 0.01) * self.config.offset_refine.prior_scale
