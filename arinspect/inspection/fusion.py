@@ -321,14 +321,14 @@ def decide(
         len(edges) >= config.edge_min_looks and float(np.median(edges)) <= config.edge_absent_max
     )
     place_empty = depth_says_absent or edges_say_absent
-    empty_because = (
-        f"depth sees through its place in its {len(depth)} good looks with depth"
-        if depth_says_absent
-        else f"the image shows {float(np.median(edges)):.0%} of its drawn edges in its"
-        f" {len(edges)} good looks"
-        if edges_say_absent
-        else ""
-    )
+    empty_because = ""  # why the place is seen empty, for the reason
+    if depth_says_absent:
+        empty_because = f"depth sees through its place in its {len(depth)} good looks with depth"
+    elif edges_say_absent:
+        empty_because = (
+            f"the image shows {float(np.median(edges)):.0%} of its drawn edges in its"
+            f" {len(edges)} good looks"
+        )
     if len(good) < config.min_good_looks:
         if not looks:
             return PartFinding(
