@@ -90,9 +90,10 @@ def test_seeded_defects_are_found_and_nothing_else(result, defects):
         finding = status[part_id]
         assert finding.status == "misplaced", finding.reason
         error = np.linalg.norm(finding.offset_m - np.asarray(move))
-        # Half the move: the pipe clamp CLP-P2-4 of this walk, partly hidden by its pipe in
-        # most looks, errs by 33 % with the true poses and by 48 % with the tracked ones.
-        assert error < 0.5 * np.linalg.norm(move), (part_id, finding.offset_m, move)
+        # The pipe clamp CLP-P2-4 of this walk, partly hidden by its pipe in most looks,
+        # errs by 35 % of its move by its box centres alone; its own edges bring it to 8 %.
+        assert "by its edges" in finding.reason
+        assert error < 0.2 * np.linalg.norm(move), (part_id, finding.offset_m, move)
     defective = set(defects.removed) | set(defects.moved)
     wrong = [
         f.part_id
