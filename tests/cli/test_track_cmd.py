@@ -69,3 +69,13 @@ def test_init_pose_file_and_bad_inputs(tmp_path, fixtures_dir):
     result = run("track", str(rec), "--out", str(tmp_path / "p.json"))
     assert result.returncode == 1 and "scene_camera.json: file not found" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_colour_frames_are_refined_by_the_cad_edges_unless_told_not_to(tmp_path, fixtures_dir):
+    with_edges, without = tmp_path / "edges.json", tmp_path / "plain.json"
+    assert main(["track", str(fixtures_dir / "defects"), "--out", str(with_edges)]) == 0
+    assert main(["track", str(fixtures_dir / "defects"), "--out", str(without), "--no-edges"]) == 0
+    sources = [f["source"] for f in json.loads(with_edges.read_text())["frames"]]
+    plain = [f["source"] for f in json.loads(without.read_text())["frames"]]
+    assert any(source.endswith("+edges") for source in sources)
+    assert not any("edges" in source for source in plain)
