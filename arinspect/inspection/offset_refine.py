@@ -22,7 +22,11 @@ from arinspect.geometry import transform_points
 from arinspect.inspection.edge_support import PartEdgeSupport
 from arinspect.pose.cad_edges import visible_edge_samples
 from arinspect.pose.covariance import projection_jacobian
-from arinspect.pose.refine_edges import search_along_normals, tukey
+from arinspect.pose.refine_edges import (
+    robust_offsets,
+    search_along_normals,
+    weighted_normal_equations,
+)
 from arinspect.typed import FloatArray
 
 
@@ -110,7 +114,9 @@ def refine_offset(
             return None
         if cost_before is None:
             cost_before = cost
-        information, gradient = _normal_equations(J, residual, weight, config)
+        information, gradient, _ = weighted_normal_equations(
+            J, residual, weight, config.sigma_scale, config.min_sigma_px
+        )
         system = information + prior_information
         delta = np.linalg.solve(system, gradient - prior_information @ (offset - start))
         offset = offset + delta
@@ -122,7 +128,9 @@ def refine_offset(
         or not cost_after < (1 - config.min_cost_drop) * cost_before
     ):
         return None
-    information, _ = _normal_equations(J, residual, weight, config)
+    information, _, _ = weighted_normal_equations(
+        J, residual, weight, config.sigma_scale, config.min_sigma_px
+    )
     covariance = np.linalg.inv(information + prior_information)
     return RefinedOffset(offset, 0.5 * (covariance + covariance.T), cost_before, cost_after)
 
@@ -160,11 +168,10 @@ def _edge_residuals(
         # translation) turned into the section frame
         d_uv = projection_jacobian(camera, pts_cam)[:, :, 3:] @ look.T_cam_section[:3, :3]
         rows.append(np.einsum("nk,nkj->nj", samples.normals_px, d_uv))
-        r = np.where(np.isfinite(found), found, 10 * config.tukey_px)
-        w, c = tukey(r, config.tukey_px)
-        residuals.append(np.where(np.isfinite(found), found, 0.0))
-        weights.append(w * np.isfinite(found))
-        costs.append(c)
+        offset, weight, cost = robust_offsets(found, np.isfinite(found), config.tukey_px)
+        residuals.append(offset)
+        weights.append(weight)
+        costs.append(cost)
     if not rows:
         return np.zeros((0, 3)), np.zeros(0), np.zeros(0), np.inf
     return (
@@ -173,12 +180,3 @@ def _edge_residuals(
         np.concatenate(weights),
         float(np.mean(np.concatenate(costs))),
     )
-
-
-def _normal_equations(
-    J: FloatArray, residual: FloatArray, weight: FloatArray, config: OffsetRefineConfig
-) -> tuple[FloatArray, FloatArray]:
-    inliers = weight > 0
-    rms = float(np.sqrt(np.mean(residual[inliers] ** 2))) if inliers.any() else np.inf
-    sigma2 = (config.sigma_scale * max(rms, config.min_sigma_px)) ** 2
-    return J.T @ (J * weight[:, None]) / sigma2, J.T @ (weight * residual) / sigma2

@@ -137,13 +137,47 @@ def search_along_normals(
     return np.where(peak >= min_gradient, offset, np.nan)
 
 
-def tukey(residual: FloatArray, c: float) -> tuple[FloatArray, FloatArray]:
-    """Tukey biweight weights and costs of residuals at scale c (cost saturates at c^2 / 6)."""
-    r = np.abs(residual) / c
+def robust_offsets(
+    offset: FloatArray, found: np.ndarray, c: float
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Tukey biweight weights and costs of edge offsets at scale c (pixels).
+
+    Samples that found no edge weigh nothing and cost the most (c^2 / 6, where the cost
+    saturates); their offset is returned as 0.
+
+    Returns:
+        The offsets, their weights and their costs.
+    """
+    r = np.abs(np.where(found, offset, 10 * c)) / c
     inside = r < 1
-    weight = np.where(inside, (1 - r**2) ** 2, 0.0)
+    weight = np.where(inside, (1 - r**2) ** 2, 0.0) * found
     cost = np.where(inside, c**2 / 6 * (1 - (1 - r**2) ** 3), c**2 / 6)
-    return weight, cost
+    return np.where(found, offset, 0.0), weight, cost
+
+
+def weighted_normal_equations(
+    J: FloatArray,
+    offset: FloatArray,
+    weight: FloatArray,
+    sigma_scale: float,
+    min_sigma_px: float,
+) -> tuple[FloatArray, FloatArray, float]:
+    """Gauss-Newton information and gradient of weighted edge offsets, and their RMS.
+
+    Each offset's noise is `sigma_scale` times the inliers' RMS (at least `min_sigma_px`):
+    samples along one edge share their errors.
+
+    Args:
+        J: (N, k) d(offset along the normal, pixels)/d(parameters).
+        offset: (N,) offsets, pixels.
+        weight: (N,) robust weights (0 for outliers).
+        sigma_scale: Noise per offset as a multiple of the inliers' RMS.
+        min_sigma_px: Floor of the noise, pixels.
+    """
+    inliers = weight > 0
+    rms = float(np.sqrt(np.mean(offset[inliers] ** 2))) if inliers.any() else np.inf
+    sigma2 = (sigma_scale * max(rms, min_sigma_px)) ** 2
+    return J.T @ (J * weight[:, None]) / sigma2, J.T @ (weight * offset) / sigma2, rms
 
 
 @dataclass
@@ -176,9 +210,8 @@ def _align(
         / scale
     )
     found = np.isfinite(offset) & (pts_cam[:, 2] > 0.1)
-    tukey_scale = config.tukey_px / scale
-    weight, cost = tukey(np.where(found, offset, 10 * tukey_scale), tukey_scale)
-    return _Alignment(np.where(found, offset, 0.0), weight * found, float(cost.mean()), pts_cam)
+    offset, weight, cost = robust_offsets(offset, found, config.tukey_px / scale)
+    return _Alignment(offset, weight, float(cost.mean()), pts_cam)
 
 
 def _information(
@@ -186,12 +219,9 @@ def _information(
 ) -> tuple[FloatArray, FloatArray, float]:
     """Gauss-Newton information, gradient and residual RMS (px) of the edge samples."""
     J = np.einsum("nk,nkj->nj", normals_px, projection_jacobian(camera, alignment.pts_cam))
-    inliers = alignment.weight > 0
-    rms = float(np.sqrt(np.mean(alignment.offset[inliers] ** 2))) if inliers.any() else np.inf
-    sigma2 = (config.sigma_scale * max(rms, config.min_sigma_px)) ** 2
-    information = J.T @ (J * alignment.weight[:, None]) / sigma2
-    gradient = J.T @ (alignment.weight * alignment.offset) / sigma2
-    return information, gradient, rms
+    return weighted_normal_equations(
+        J, alignment.offset, alignment.weight, config.sigma_scale, config.min_sigma_px
+    )
 
 
 def refine_with_edges(
