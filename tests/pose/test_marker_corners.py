@@ -9,12 +9,18 @@ FAMILY = "apriltag_36h11"
 
 
 def _sheet_view(
-    true_corners: np.ndarray, rng, contrast: float = 180.0, blur_px: float = 0.0
+    true_corners: np.ndarray,
+    rng,
+    contrast: float = 180.0,
+    blur_px: float = 0.0,
+    tone_power: float = 1.0,
 ) -> np.ndarray:
     """A 320x240 linear grey view of marker 7 on its white sheet, with the given corners.
 
     Rendered 8x larger through the exact homography and averaged down (anti-aliased
-    edges), optionally blurred (Gaussian sigma, px), then grey-level noise of sigma 2.
+    edges), optionally blurred (Gaussian sigma, px) and raised to `tone_power` (a tone
+    curve the detector does not undo: > 1 grows the black modules), then grey-level noise
+    of sigma 2.
     """
     over = 8
     code = marker_image(FAMILY, 7, module_px=16).astype(np.float64) / 255.0
@@ -28,6 +34,7 @@ def _sheet_view(
     small = cv2.resize(big, (320, 240), interpolation=cv2.INTER_AREA)
     if blur_px:
         small = cv2.GaussianBlur(small, (0, 0), blur_px)
+    small = small**tone_power
     grey = 20 + contrast * small + rng.normal(0, 2.0, small.shape)
     return np.clip(np.round(grey), 0, 255).astype(np.uint8)
 
@@ -137,3 +144,18 @@ def test_a_partly_hidden_border_is_extrapolated_from_the_rest_of_the_grid():
     start[2:, 1] -= 2.5  # the detector's bottom corners on the occluder's edge
     refined = refine_marker_corners(grey, start, module_edges(FAMILY, 7))
     assert np.linalg.norm(refined - MODULES_10PX, axis=1).max() < 0.3
+
+
+@pytest.mark.parametrize("tone_power", [0.5, 2.5])
+def test_black_modules_grown_or_shrunk_alike_do_not_move_the_corners(tone_power):
+    """A blurred marker through a tone curve the detector does not undo: every black module
+    grows (power > 1) or shrinks (< 1) by ~0.25 px; the corners stay where they are."""
+    rng = np.random.default_rng(9)
+    grey = _sheet_view(MODULES_10PX, rng, blur_px=1.2, tone_power=tone_power)
+    start = MODULES_10PX + rng.uniform(-0.5, 0.5, MODULES_10PX.shape)
+    refined = refine_marker_corners(grey, start, module_edges(FAMILY, 7))
+    error = refined - MODULES_10PX
+    centre = MODULES_10PX.mean(axis=0)
+    outward = (MODULES_10PX - centre) / np.linalg.norm(MODULES_10PX - centre, axis=1)[:, None]
+    assert abs(np.mean(np.sum(error * outward, axis=1))) < 0.05
+    assert np.linalg.norm(error, axis=1).max() < 0.2, error
