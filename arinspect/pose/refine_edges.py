@@ -66,7 +66,9 @@ class EdgeResult:
 
     Attributes:
         T_cam_section: Refined pose (the input pose if not accepted), metres.
-        accepted: Whether the refinement was applied.
+        accepted: Whether the refinement moved the pose (the edge cost fell by
+            `EdgeConfig.min_cost_drop`); when not, the input pose stands, with the
+            covariance the edges give it there.
         cost_before: Mean robust edge cost at the input pose (pixels^2).
         cost_after: The same at the refined pose.
         inlier_ratio: Share of the edge samples that found a matching image edge.
@@ -224,6 +226,11 @@ def _information(
     )
 
 
+def _full_rank(system: FloatArray) -> bool:
+    """Whether a (6, 6) information matrix constrains every direction of the pose."""
+    return bool(np.linalg.matrix_rank(system, tol=1e-9 * max(np.abs(system).max(), 1e-12)) == 6)
+
+
 def refine_with_edges(
     model: StructureModel,
     camera: CameraModel,
@@ -259,14 +266,15 @@ def refine_with_edges(
     prior_information = (
         np.zeros((6, 6)) if prior_covariance is None else np.linalg.pinv(prior_covariance)
     )
-    cost_before = _align(camera, gradients, samples, T_cam_section, 0, config).cost
+    start = _align(camera, gradients, samples, T_cam_section, 0, config)
+    cost_before = start.cost
     T = T_cam_section
     for level in reversed(range(config.levels)):
         for _ in range(config.iterations):
             alignment = _align(camera, gradients, samples, T, level, config)
             information, gradient, _ = _information(camera, alignment, samples.normals_px, config)
             system = information + prior_information
-            if np.linalg.matrix_rank(system, tol=1e-9 * max(np.abs(system).max(), 1e-12)) < 6:
+            if not _full_rank(system):
                 return declined
             moved = left_perturbation(T, T_cam_section)
             delta = np.linalg.solve(system, gradient - prior_information @ moved)
@@ -277,8 +285,16 @@ def refine_with_edges(
     information, _, rms = _information(camera, final, samples.normals_px, config)
     inlier_ratio = float(np.mean(final.weight > 0))
     if not final.cost < (1.0 - config.min_cost_drop) * cost_before:
-        return EdgeResult(T_cam_section, False, cost_before, final.cost, inlier_ratio, rms, None)
-    covariance = np.linalg.inv(information + prior_information)
-    return EdgeResult(
-        T, True, cost_before, final.cost, inlier_ratio, rms, 0.5 * (covariance + covariance.T)
-    )
+        # Nothing to gain: the edges agree with the input pose as well as with any other,
+        # and what they measure there still narrows its uncertainty.
+        information, _, rms = _information(camera, start, samples.normals_px, config)
+        inlier_ratio = float(np.mean(start.weight > 0))
+        T, accepted = T_cam_section, False
+    else:
+        accepted = True
+    system = information + prior_information
+    covariance = None
+    if _full_rank(system):
+        covariance = np.linalg.inv(system)
+        covariance = 0.5 * (covariance + covariance.T)
+    return EdgeResult(T, accepted, cost_before, final.cost, inlier_ratio, rms, covariance)

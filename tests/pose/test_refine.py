@@ -55,12 +55,19 @@ def colour_walk(fixtures_dir):
 
 
 @pytest.mark.parametrize("im_id", [0, 1, 2, 3])
-def test_edges_keep_the_true_pose(colour_walk, im_id):
+def test_edges_keep_the_true_pose_and_narrow_its_uncertainty(colour_walk, im_id):
     recording, model = colour_walk
     truth = recording.T_cam_section(im_id)
-    result = refine_with_edges(model, recording.camera, recording.bgr(im_id), truth)
+    prior = np.diag([0.003**2] * 3 + [0.02**2] * 3)  # 3 mrad, 2 cm
+    result = refine_with_edges(
+        model, recording.camera, recording.bgr(im_id), truth, prior_covariance=prior
+    )
     assert not result.accepted  # no clear fall of the edge cost from the truth
     np.testing.assert_array_equal(result.T_cam_section, truth)
+    # What the edges measure at the pose they agree with still counts.
+    assert translation_bound95_m(result.covariance, truth) < 0.5 * translation_bound95_m(
+        prior, truth
+    )
 
 
 @pytest.mark.parametrize("im_id", [0, 1, 2, 3])
