@@ -274,19 +274,15 @@ class PoseTracker:
     ) -> tuple[FloatArray, FloatArray | None, str]:
         if depth_m is not None:
             icp = refine_with_depth(self.model, self.camera, depth_m, T, self.config.icp)
-            if not icp.accepted:
-                return T, covariance, source
-            icp_covariance = None
-            trusted = icp.fitness >= self.config.icp_min_fitness
-            if trusted and np.linalg.matrix_rank(icp.information) == 6:
-                sigma2 = max(icp.rms_after_m, MIN_DEPTH_SIGMA_M) ** 2
-                floor = np.diag(
-                    [ICP_POSE_SIGMA_FLOOR[0] ** 2] * 3 + [ICP_POSE_SIGMA_FLOOR[1] ** 2] * 3
-                )
-                icp_covariance = sigma2 * np.linalg.inv(icp.information) + floor
-            if self._keeps_start(icp.T_cam_section, T, covariance, source, icp_covariance):
-                kept = covariance if icp_covariance is None else icp_covariance
-                return icp.T_cam_section, kept, source + "+icp"
+            if icp.accepted and self._keeps_start(icp.T_cam_section, T, covariance, source):
+                trusted = icp.fitness >= self.config.icp_min_fitness
+                if trusted and np.linalg.matrix_rank(icp.information) == 6:
+                    sigma2 = max(icp.rms_after_m, MIN_DEPTH_SIGMA_M) ** 2
+                    floor = np.diag(
+                        [ICP_POSE_SIGMA_FLOOR[0] ** 2] * 3 + [ICP_POSE_SIGMA_FLOOR[1] ** 2] * 3
+                    )
+                    covariance = sigma2 * np.linalg.inv(icp.information) + floor
+                return icp.T_cam_section, covariance, source + "+icp"
             return T, covariance, source
         if self.config.use_edges:
             edges = refine_with_edges(
@@ -301,24 +297,13 @@ class PoseTracker:
         return T, covariance, source
 
     def _keeps_start(
-        self,
-        T: FloatArray,
-        T_start: FloatArray,
-        cov_start: FloatArray | None,
-        source: str,
-        cov_independent: FloatArray | None = None,
+        self, T: FloatArray, T_start: FloatArray, cov_start: FloatArray | None, source: str
     ) -> bool:
-        """Whether a refinement agrees with the marker pose it began at (chi-square, 99 %).
-
-        An independent estimate (ICP on depth alone) errs on its own: the two poses differ
-        by both errors, so their covariances add. The edge refinement uses the marker pose
-        as its prior; its result must stay inside the marker pose's region.
-        """
+        """A refinement must stay inside the confidence region of the marker pose it began at."""
         if cov_start is None or not source.startswith("markers"):
             return True
-        combined = cov_start if cov_independent is None else cov_start + cov_independent
         delta = left_perturbation(T, T_start)
-        mahalanobis2 = float(delta @ np.linalg.pinv(combined) @ delta)
+        mahalanobis2 = float(delta @ np.linalg.pinv(cov_start) @ delta)
         return mahalanobis2 <= self.config.marker_agreement_chi2
 
     def _judge(

@@ -363,3 +363,26 @@ def test_a_weakly_detected_move_stands_where_the_parts_edges_show_there():
     asked.clear()
     assert decide(PART, "surface", confident, support_if_moved=shows(0.0)).status == "misplaced"
     assert asked == []
+
+
+def test_detections_away_from_an_empty_place_that_show_the_part_no_better_are_not_it():
+    """A bare hole taken for its removed sleeve, boxed 4 cm off: neither place shows the part."""
+    moved = np.array([0.04, 0.0, 0.0])
+
+    def shows(share):
+        return lambda part, offset_m, im_ids: [share] * len(im_ids)
+
+    for score in (0.9, 0.5):  # confident or weak detections alike
+        looks = [
+            PartLook(**{**vars(look), "score": score})
+            for look in _with_edge_support(_looks_with_offset(moved, n=6), 0.1)
+        ]
+        finding = decide(PART, "surface", looks, support_if_moved=shows(0.03))
+        assert finding.status == "missing" and finding.offset_m is None
+        assert "10% of its drawn edges at its place" in finding.reason
+        assert "3% where the 6 detection(s) 40 mm away put it" in finding.reason
+        # Where the part's edges do show where the detections put it, it moved there.
+        assert decide(PART, "surface", looks, support_if_moved=shows(0.6)).status == "misplaced"
+    # A place not seen empty leaves a confident move to the detections.
+    shown = _with_edge_support(_looks_with_offset(moved, n=6), 0.3)
+    assert decide(PART, "surface", shown, support_if_moved=shows(0.03)).status == "misplaced"
