@@ -21,7 +21,8 @@
   the part's own drawn edges there (`inspection.edge_support`), detections that put the
   part there are of something else, and the part is ``missing`` (``not_verified`` when the
   views cannot tell where the detections put it); detections that measured a move stand
-  (``misplaced``).
+  (``misplaced``), unless the image shows no more of the part's edges where they put it
+  than at its empty place: then they too are of something else (``missing``).
 - ``not_verified``: never seen well enough, or the evidence disagrees (not detected in its
   good looks but detected at its place in partial views); never ``missing``.
 """
