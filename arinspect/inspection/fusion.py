@@ -477,23 +477,35 @@ def _detections_of_something_else(
 ) -> PartFinding:
     """``missing``: detections away from an empty place, showing the part no better than it.
 
-    A moved part shows its edges where it went, whatever its detector's score; a bare hole
-    taken for its sleeve, or an open slot for its collar plate, does not. On the inspection
-    benchmark: the removed parts matched this way showed 3-6 % of their edges where their
-    detections were, against 10-15 % at their places; moved parts showed as many or more
-    where they went (a far handhole frame 14 % against 12 %).
+    A part that moved shows its edges where it went, whatever its detector's score; a bare
+    hole taken for its sleeve, or an open slot for its collar plate, does not. On the
+    inspection benchmark the removed sleeve matched this way showed 3 % of its edges where
+    its detections were, against 10 % at its place; the one moved part whose place is seen
+    empty, a far handhole frame, 14 % where it went against 12 %.
     """
     drawn, moved = float(np.median(at_place)), float(np.median(where_moved))
-    independent = min(len(at_place), config.independent_looks)
+    return _missing_instead(
+        finding,
+        len(at_place),
+        f"the image shows {drawn:.0%} of its drawn edges at its place in its"
+        f" {len(at_place)} good looks, and {moved:.0%} where the {finding.detected_looks}"
+        f" detection(s) {finding.offset_mm:.0f} mm away put it: they are of something else",
+        config,
+    )
+
+
+def _missing_instead(
+    finding: PartFinding, looks_seen_empty: int, reason: str, config: FusionConfig
+) -> PartFinding:
+    """`finding` turned ``missing``: its place seen empty in `looks_seen_empty` good looks."""
+    independent = min(looks_seen_empty, config.independent_looks)
     return replace(
         finding,
         status="missing",
         offset_m=None,
         offset_sigma_m=math.nan,
         confidence=round(_confidence(independent, config), 3),
-        reason=f"the image shows {drawn:.0%} of its drawn edges at its place in its"
-        f" {len(at_place)} good looks, and {moved:.0%} where the {finding.detected_looks}"
-        f" detection(s) {finding.offset_mm:.0f} mm away put it: they are of something else",
+        reason=reason,
     )
 
 
@@ -513,15 +525,11 @@ def _contradicted_by_the_place(
             confidence=0.0,
             reason=f"{seen}, but detected near it ({finding.reason})",
         )
-    independent = min(looks_seen_empty, config.independent_looks)
-    return replace(
+    return _missing_instead(
         finding,
-        status="missing",
-        offset_m=None,
-        offset_sigma_m=math.nan,
-        confidence=round(_confidence(independent, config), 3),
-        reason=f"{seen}; the {finding.detected_looks} detection(s) at its place are of"
-        " something else",
+        looks_seen_empty,
+        f"{seen}; the {finding.detected_looks} detection(s) at its place are of something else",
+        config,
     )
 
 

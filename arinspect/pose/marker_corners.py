@@ -341,8 +341,8 @@ def _bleed_columns(
     each grows (or shrinks) every black module of a marker alike, which moves each edge
     towards its brighter side, so that on one grid line the edges of opposite polarity
     part by twice the growth. Unfitted, the growth scales the marker, and through the
-    apparent sizes of far markers biases the pose (on the pose benchmark's views black
-    squares grew by 0.06 px on average, by up to 0.2 px in blurred frames). One column
+    apparent sizes of far markers biases the pose (on the pose benchmark's views corners
+    sat 0.06 px outside the true ones on average, up to 0.2 px in blurred frames). One column
     per direction of grid line (the growth depends on the blur's direction) where some
     line has edges of both polarities; the outer square alone cannot tell growth from
     scale. The row of a point is divided by g3.p like the rest of the fit.

@@ -100,7 +100,7 @@ class FrameResult:
         bound95_m: 95 % bound of the translation error, metres (inf without a pose).
         quality: 1 for a perfectly known pose, 0 at or beyond `max_bound95_m`.
         source: What set the pose: ``markers``, ``prediction`` or ``init``, plus ``+icp`` /
-            ``+edges`` when a refinement was accepted.
+            ``+edges`` when a refinement moved or confirmed the pose.
         n_markers: Inlier markers.
         stage_times_s: Wall time per stage (``detect``, ``pnp``, ``refine``), seconds.
     """
