@@ -14,7 +14,7 @@ no contrast) and brackets (from 0.21).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -119,7 +119,7 @@ class PartEdgeSupport:
         own = [self.own_edges(part) for part in parts]
         if offsets_m is not None:
             own = [
-                replace(edges, starts=edges.starts + shift, ends=edges.ends + shift)
+                edges.shifted(shift)
                 for edges, shift in zip(own, np.asarray(offsets_m, np.float64), strict=True)
             ]
         owner = np.repeat(np.arange(len(parts)), [len(edges.starts) for edges in own])

@@ -230,11 +230,19 @@ def fuse_offset(
         pixel_scale = max(_residual_rms(shifts - J @ offset), 1.0)
         sigma_depth = max(_residual_rms(D - identity @ offset), config.depth_sigma_m)
     correlation = max(max(len(pixel), len(depth)) / config.independent_looks, 1.0)
-    # The poses of one pass err together (the same markers, the same bias): averaging looks
-    # does not shrink their error, so it is added once, after the average.
-    pose_sigma = np.median([look.pose_sigma_m for look in [*pixel, *depth]])
-    covariance = covariance * correlation + np.eye(3) * max(config.pose_sigma_m, pose_sigma) ** 2
+    pose_sigma = common_pose_sigma_m([*pixel, *depth], config)
+    covariance = covariance * correlation + np.eye(3) * pose_sigma**2
     return offset, covariance
+
+
+def common_pose_sigma_m(looks: Sequence[PartLook], config: FusionConfig) -> float:
+    """Standard deviation (m) of the pose error that the looks of one pass share.
+
+    The poses of one pass err together (the same markers, the same bias): averaging looks
+    does not shrink their error, so it is added once, after the average (the looks' median
+    pose sigma, at least `FusionConfig.pose_sigma_m`).
+    """
+    return max(config.pose_sigma_m, float(np.median([look.pose_sigma_m for look in looks])))
 
 
 def _box_centre_sigma_px(look: PartLook, config: FusionConfig) -> float:

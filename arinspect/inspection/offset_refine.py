@@ -13,7 +13,7 @@ edge nearby cannot drag it far) and the mounting surface or pipe axis as a const
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -143,8 +143,7 @@ def _edge_residuals(
     config: OffsetRefineConfig,
 ) -> tuple[FloatArray, FloatArray, FloatArray, float]:
     """Jacobians (N, 3), signed residuals (px), Tukey weights and mean robust cost."""
-    edges = checker.own_edges(part)
-    moved = replace(edges, starts=edges.starts + offset, ends=edges.ends + offset)
+    moved = checker.own_edges(part).shifted(offset)
     camera = checker.camera
     rows, residuals, weights, costs = [], [], [], []
     for look in looks:
@@ -168,8 +167,8 @@ def _edge_residuals(
         # translation) turned into the section frame
         d_uv = projection_jacobian(camera, pts_cam)[:, :, 3:] @ look.T_cam_section[:3, :3]
         rows.append(np.einsum("nk,nkj->nj", samples.normals_px, d_uv))
-        offset, weight, cost = robust_offsets(found, np.isfinite(found), config.tukey_px)
-        residuals.append(offset)
+        along, weight, cost = robust_offsets(found, np.isfinite(found), config.tukey_px)
+        residuals.append(along)
         weights.append(weight)
         costs.append(cost)
     if not rows:

@@ -21,7 +21,13 @@ from arinspect.detect.runtime import Detection, PartDetector
 from arinspect.inspection.edge_support import EdgeSupportConfig, PartEdgeSupport
 from arinspect.inspection.evidence import LookCriteria, PartLook, frame_looks
 from arinspect.inspection.expected import ExpectedViewer, part_hulls_section
-from arinspect.inspection.fusion import FusionConfig, PartFinding, decide_all, mount_prior
+from arinspect.inspection.fusion import (
+    FusionConfig,
+    PartFinding,
+    common_pose_sigma_m,
+    decide_all,
+    mount_prior,
+)
 from arinspect.inspection.matching import Match, box_centre, match_frame
 from arinspect.inspection.offset_refine import LookImage, OffsetRefineConfig, refine_offset
 from arinspect.inspection.unexpected import UnexpectedCollector, UnexpectedObject
@@ -280,12 +286,8 @@ class Inspector:
         )
         if refined is None:
             return finding
-        # The poses of one pass err together: their common error is added once, as in
-        # `fusion.fuse_offset`.
-        pose_sigma = max(
-            self.config.fusion.pose_sigma_m,
-            float(np.median([look.pose_sigma_m for look in good])),
-        )
+        # The poses of one pass err together: their common error is added once.
+        pose_sigma = common_pose_sigma_m(good, self.config.fusion)
         covariance = refined.covariance + np.eye(3) * pose_sigma**2
         length = float(np.linalg.norm(refined.offset_m))
         direction = refined.offset_m / max(length, 1e-12)

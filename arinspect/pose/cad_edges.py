@@ -11,7 +11,7 @@ be missing or moved, which is what inspection looks for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 import trimesh
@@ -45,6 +45,10 @@ class CadEdges:
     normals_a: FloatArray
     normals_b: FloatArray
     crease: np.ndarray
+
+    def shifted(self, offset_m: FloatArray) -> CadEdges:
+        """The same edges moved by (3,) `offset_m`, section frame, metres."""
+        return replace(self, starts=self.starts + offset_m, ends=self.ends + offset_m)
 
 
 @dataclass(frozen=True)
