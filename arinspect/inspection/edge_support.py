@@ -13,14 +13,16 @@ no contrast) and brackets (from 0.21).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
 from arinspect.cad.section import Part, Section
 from arinspect.camera import CameraModel
+from arinspect.geometry import invert_T, rotate_vectors
 from arinspect.pose.cad_edges import (
+    CREASE_DEG,
     CadEdges,
     edges_apart_from,
     mesh_edges,
@@ -45,6 +47,9 @@ class EdgeSupportConfig:
         min_gradient: Gradient (grey levels per pixel) that counts as an edge.
         apart_from_structure_m: A part's edges closer than this to the structure's are left
             out, metres.
+        min_relief_m: Surface-mounted parts standing less out of their surface than this
+            (metres; collar plates, 12 mm) give no support figure: their outline shows only
+            where their colour differs from the steel's, so its absence says nothing.
     """
 
     spacing_px: float = 3.0
@@ -53,6 +58,7 @@ class EdgeSupportConfig:
     search_px: int = 2
     min_gradient: float = 8.0
     apart_from_structure_m: float = 0.01
+    min_relief_m: float = 0.02
 
 
 class PartEdgeSupport:
@@ -64,6 +70,7 @@ class PartEdgeSupport:
         scene: SectionScene,
         camera: CameraModel,
         config: EdgeSupportConfig = EdgeSupportConfig(),
+        mounts: Mapping[str, str] | None = None,
     ) -> None:
         """Prepare the structure's edges; each part's own edges are built when first asked.
 
@@ -72,13 +79,23 @@ class PartEdgeSupport:
             scene: Ray-casting scene of the section with its parts (what hides an edge).
             camera: Intrinsics of the frames.
             config: Settings.
+            mounts: Mount of each class (``surface``: the part frame's z = 0 plane lies on
+                the steel, see `docs/formats.md`); with it, flat surface parts give no
+                support figure (`EdgeSupportConfig.min_relief_m`).
         """
         self.section = section
         self.scene = scene
         self.camera = camera
         self.config = config
         self._structure = structure_edges(section)
+        self._structure_scene = SectionScene(replace(section, parts=()))
         self._own: dict[str, CadEdges] = {}
+        self.flat_parts = frozenset(
+            part.id
+            for part in section.parts
+            if (mounts or {}).get(part.class_name) == "surface"
+            and section.mesh(part).bounds[1][2] < config.min_relief_m
+        )
 
     def own_edges(self, part: Part) -> CadEdges:
         """The part's edges at its drawn place, without those along the structure."""
@@ -111,7 +128,8 @@ class PartEdgeSupport:
 
         Returns:
             Per part the share, or None when fewer than `EdgeSupportConfig.min_samples` of
-            its samples show.
+            its samples show and tell (are not where the structure makes an edge anyway),
+            or for a flat part (`flat_parts`).
         """
         if not parts:
             return []
@@ -142,12 +160,45 @@ class PartEdgeSupport:
             )
         )
         of_part = owner[samples.segment]
+        telling = ~self._explained_by_structure(T_cam_section, uv, samples.normals_px)
+        found, of_part = found[telling], of_part[telling]
         counts = np.bincount(of_part, minlength=len(parts))
         shown = np.bincount(of_part, weights=found, minlength=len(parts))
         return [
-            float(shown[k] / counts[k]) if counts[k] >= config.min_samples else None
-            for k in range(len(parts))
+            float(shown[k] / counts[k])
+            if counts[k] >= config.min_samples and part.id not in self.flat_parts
+            else None
+            for k, part in enumerate(parts)
         ]
+
+    def _explained_by_structure(
+        self, T_cam_section: FloatArray, uv: FloatArray, normals_px: FloatArray
+    ) -> np.ndarray:
+        """(N,) True where the structure alone would make an image edge at the samples.
+
+        Rays through both sides of each sample, just beyond the search distance, are cast
+        into the section without its parts: a different element (or a marker, or nothing)
+        on the two sides, or faces bent by more than `CREASE_DEG`, is an edge the image
+        shows whether or not the part is there (a clamp's rim along its pipe's contour).
+
+        Args:
+            T_cam_section: The frame's pose, metres.
+            uv: (N, 2) samples' pixels.
+            normals_px: (N, 2) unit image directions across the part's edge at them.
+        """
+        step = self.config.search_px + 1.5
+        sides = np.concatenate([uv + step * normals_px, uv - step * normals_px])
+        xy = self.camera.normalized_from_pixels(sides)
+        rays_cam = np.concatenate([xy, np.ones((len(xy), 1))], axis=1)
+        T_section_cam = invert_T(T_cam_section)
+        directions = rotate_vectors(T_section_cam, rays_cam)
+        origins = np.broadcast_to(T_section_cam[:3, 3], directions.shape).copy()
+        hits = self._structure_scene.cast(origins, directions)
+        n = len(uv)
+        label_a, label_b = hits.label[:n], hits.label[n:]
+        cos = np.einsum("ij,ij->i", hits.normal[:n], hits.normal[n:])
+        crease = (cos < np.cos(np.radians(CREASE_DEG))) & (label_a > 0)
+        return (label_a != label_b) | crease
 
     def support(
         self,

@@ -424,9 +424,12 @@ def decide(
     away = finding.status != "present" and finding.offset_m is not None
     if away and support_if_moved and (edges_say_absent or finding.status == "not_verified"):
         moved = support_if_moved(part, finding.offset_m, [look.im_id for look in good])
-        if edges_say_absent and _no_more_edges_where_moved(edges, moved, config):
-            return _detections_of_something_else(finding, edges, moved, config)
-        if finding.status == "not_verified":
+        weak = finding.status == "not_verified"  # a move seen only by weak detections
+        if edges_say_absent and _both_measured(edges, moved, config):
+            no_more = float(np.median(moved)) <= float(np.median(edges))
+            if no_more or (weak and not _clearly_more_where_moved(edges, moved, config)):
+                return _detections_of_something_else(finding, edges, moved, config)
+        if weak:
             finding = _checked_where_moved(part, finding, edges, moved, config)
     if finding.status == "present" and place_empty:
         looks_seen_empty = len(depth) if depth_says_absent else len(edges)
@@ -448,11 +451,12 @@ def _checked_where_moved(
     the part is ``misplaced`` after all. (Few edges there prove nothing: a thin or
     low-contrast part shows few of them even where it is.)
     """
-    if len(where_moved) < config.edge_min_looks or len(at_place) < config.edge_min_looks:
+    if not (
+        _both_measured(at_place, where_moved, config)
+        and _clearly_more_where_moved(at_place, where_moved, config)
+    ):
         return finding
     moved, drawn = float(np.median(where_moved)), float(np.median(at_place))
-    if moved < config.edge_present_min or moved - drawn < config.edge_gain:
-        return finding
     sigma_mm = finding.offset_sigma_m * 1000.0
     z = (finding.offset_mm - part.tolerance_mm) / max(sigma_mm, 1e-6)
     return replace(
@@ -465,16 +469,23 @@ def _checked_where_moved(
     )
 
 
-def _no_more_edges_where_moved(
+def _both_measured(
     at_place: Sequence[float], where_moved: Sequence[float], config: FusionConfig
 ) -> bool:
-    """Whether the part's edges show no more where detections put it than at its place.
+    """Whether the part's edge support was measured in enough good looks at both places."""
+    return min(len(at_place), len(where_moved)) >= config.edge_min_looks
 
-    Medians over at least `FusionConfig.edge_min_looks` good looks each.
+
+def _clearly_more_where_moved(
+    at_place: Sequence[float], where_moved: Sequence[float], config: FusionConfig
+) -> bool:
+    """Whether the image shows clearly more of the part's edges where it moved (medians).
+
+    At least `FusionConfig.edge_present_min` there, and `FusionConfig.edge_gain` more
+    than at its drawn place.
     """
-    if len(where_moved) < config.edge_min_looks or len(at_place) < config.edge_min_looks:
-        return False
-    return float(np.median(where_moved)) <= float(np.median(at_place))
+    moved, drawn = float(np.median(where_moved)), float(np.median(at_place))
+    return moved >= config.edge_present_min and moved - drawn >= config.edge_gain
 
 
 def _detections_of_something_else(

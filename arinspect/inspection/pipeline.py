@@ -144,7 +144,6 @@ class Inspector:
         scene = SectionScene(section)
         self.viewer = ExpectedViewer(scene, camera, config.visibility_scale)
         self.label_of_part = {lab.id: lab.index for lab in scene.labels if lab.kind == "part"}
-        self.edge_support = PartEdgeSupport(section, scene, camera, config.edge_support)
         self.parts_by_id = {part.id: part for part in section.parts}
         hulls = part_hulls_section(section)
         self.drawn_boxes = [
@@ -153,6 +152,9 @@ class Inspector:
         ]
         catalog = load_catalog()
         self.mounts = {name: entry.mount for name, entry in catalog.classes.items()}
+        self.edge_support = PartEdgeSupport(
+            section, scene, camera, config.edge_support, self.mounts
+        )
 
     def inspect(
         self,

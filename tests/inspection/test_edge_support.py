@@ -1,11 +1,13 @@
 import numpy as np
 import pytest
 
+from arinspect.cad.catalog import load_catalog
 from arinspect.cad.section import load_section
 from arinspect.inspection.edge_support import PartEdgeSupport
 from arinspect.pose.cad_edges import CadEdges, edges_apart_from
 from arinspect.pose.refine_edges import gradient_pyramid
 from arinspect.recording.bop import Recording
+from arinspect.render.renderer import RenderOptions, render
 from arinspect.render.scene import SectionScene
 
 REMOVED = {"CTH-3", "COL-F2-L3"}  # tests/fixtures/regenerate.sh
@@ -70,3 +72,38 @@ def test_parts_measured_together_read_as_measured_one_by_one(fixtures_dir):
         if a is not None:
             assert abs(a - b) < 0.1  # only the even thinning of the samples differs
     assert checker.supports(gradient, T, []) == []
+
+
+def test_edges_the_structure_makes_anyway_are_not_the_parts(fixtures_dir):
+    """Clamps' rims along their pipes' contours show whether or not the clamps are there."""
+    recording = Recording(fixtures_dir / "defects")
+    section = load_section(recording.section_folder)
+    clamps = [part for part in section.parts if part.class_name == "pipe_clamp"]
+    checker = PartEdgeSupport(section, SectionScene(section), recording.camera)
+    shown = {"in place": [], "removed": []}
+    for im_id in recording.frame_ids:
+        T = recording.T_cam_section(im_id)
+        for case, removed in (("in place", set()), ("removed", {p.id for p in clamps})):
+            scene = SectionScene(section, removed=removed)
+            image = render(scene, recording.camera, T, RenderOptions(supersample=1)).bgr
+            values = checker.supports(gradient_pyramid(image, 1)[0], T, clamps)
+            shown[case] += [v for v in values if v is not None]
+    assert len(shown["removed"]) >= 10
+    assert min(shown["in place"]) >= 0.55
+    # The bare pipes' contours alone made 0.11 of the clamps' edges show on average.
+    assert np.mean(shown["removed"]) <= 0.08
+
+
+def test_flat_parts_give_no_support_figure(fixtures_dir):
+    """A collar plate primed like its web shows no outline: its edges prove nothing."""
+    recording = Recording(fixtures_dir / "defects")
+    section = load_section(recording.section_folder)
+    mounts = {name: entry.mount for name, entry in load_catalog().classes.items()}
+    checker = PartEdgeSupport(section, SectionScene(section), recording.camera, mounts=mounts)
+    assert checker.flat_parts == {p.id for p in section.parts if p.class_name == "collar_plate"}
+    gradient = gradient_pyramid(recording.bgr(1), 1)[0]
+    values = checker.supports(gradient, recording.T_cam_section(1), section.parts)
+    for part, value in zip(section.parts, values, strict=True):
+        if part.class_name == "collar_plate":
+            assert value is None
+    assert sum(v is not None for v in values) >= 15

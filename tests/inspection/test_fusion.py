@@ -386,3 +386,26 @@ def test_detections_away_from_an_empty_place_that_show_the_part_no_better_are_no
     # A place not seen empty leaves a confident move to the detections.
     shown = _with_edge_support(_looks_with_offset(moved, n=6), 0.3)
     assert decide(PART, "surface", shown, support_if_moved=shows(0.03)).status == "misplaced"
+
+
+def test_weak_detections_away_from_an_empty_place_need_clearly_more_edges_there():
+    """A bare pipe scored 0.5 as its removed clamp: 14 % of the clamp's edges at its place,
+    17 % where the weak boxes put it (a clamp in view shows 60 % or more): not the clamp."""
+    moved = np.array([0.08, 0.0, 0.0])
+
+    def shows(share):
+        return lambda part, offset_m, im_ids: [share] * len(im_ids)
+
+    weak = [
+        PartLook(**{**vars(look), "score": 0.5})
+        for look in _with_edge_support(_looks_with_offset(moved, n=6), 0.14)
+    ]
+    finding = decide(PART, "surface", weak, support_if_moved=shows(0.17))
+    assert finding.status == "missing" and finding.offset_m is None
+    assert "14% of its drawn edges at its place" in finding.reason
+    assert "17% where the 6 detection(s) 80 mm away put it" in finding.reason
+    # Clearly more of its edges where the weak boxes put it: it moved there.
+    assert decide(PART, "surface", weak, support_if_moved=shows(0.6)).status == "misplaced"
+    # Confident detections showing a little more there than at the empty place stand.
+    confident = _with_edge_support(_looks_with_offset(moved, n=6), 0.14)
+    assert decide(PART, "surface", confident, support_if_moved=shows(0.17)).status == "misplaced"
