@@ -323,6 +323,12 @@ def test_detections_where_the_image_shows_none_of_the_parts_edges_are_something_
     undetected = [_look(k, detected=False) for k in range(4)]
     finding = decide(PART, "surface", _with_edge_support(undetected, 0.05))
     assert finding.status == "missing" and "drawn edges" in finding.reason
+    # Detections near the place that the views cannot measure: the edges still decide
+    # (a removed bracket's place seen from views along its move), where depth would not.
+    unmeasured = [PartLook(**{**vars(look), "jacobian": None}) for look in at_place]
+    finding = decide(PART, "surface", _with_edge_support(unmeasured, 0.05))
+    assert finding.status == "missing" and "something else" in finding.reason
+    assert decide(PART, "surface", _with_edge_support(unmeasured, 0.3)).status == "present"
 
 
 def test_a_move_seen_only_by_weak_detections_is_not_called_misplaced():
