@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from arinspect.camera import CameraModel
-from arinspect.inspection.expected import ExpectedView
+from arinspect.inspection.expected import ExpectedView, PartPixels
 from arinspect.inspection.matching import Match
 from arinspect.pose.covariance import CHI2_3DOF_95
 from arinspect.typed import FloatArray
@@ -126,11 +126,8 @@ def depth_evidence(
 ) -> tuple[float | None, float | None]:
     """Shares of the part's telling depth pixels that see it, and that see through it.
 
-    A pixel tells only where the part's surface and the steel behind it are far enough
-    apart (3 noise sigmas plus 5 mm): a collar plate lying flat on its web frame cannot be
-    told from the bare web by depth. Observed depth is sampled at the full-resolution pixel
-    nearest each reduced-resolution pixel. Returns (None, None) with fewer than 5 telling
-    pixels with valid depth.
+    The part's pixels of the reduced-resolution view; observed depth is sampled at the
+    full-resolution pixel nearest each (see `depth_shares`).
     """
     rows, cols = np.nonzero(view.label_map == label_index)
     if rows.size == 0:
@@ -139,12 +136,34 @@ def depth_evidence(
     part = view.depth_m[rows, cols].astype(np.float64)
     behind = view.depth_behind_m[rows, cols].astype(np.float64)
     behind = np.where(behind > 0, behind, np.inf)  # nothing behind: open space
-    margin = _depth_margin(noise_at_1m, part, 0.005)
-    telling = (observed > 0) & (behind - part > 2.0 * margin)
+    return depth_shares(part, behind, observed, noise_at_1m)
+
+
+def depth_shares(
+    part_depth_m: FloatArray,
+    behind_m: FloatArray,
+    observed_m: FloatArray,
+    noise_at_1m: float,
+) -> tuple[float | None, float | None]:
+    """Shares of a part's telling depth pixels that see it, and that see through it.
+
+    A pixel tells only where the part's surface and the steel behind it are far enough
+    apart (3 noise sigmas plus 5 mm): a collar plate lying flat on its web frame cannot be
+    told from the bare web by depth, only through its slot. Returns (None, None) with
+    fewer than 5 telling pixels with valid depth.
+
+    Args:
+        part_depth_m: (N,) the part's expected z-depth at its pixels, metres.
+        behind_m: (N,) z-depth of the section without its parts there (inf: nothing).
+        observed_m: (N,) observed z-depth there (0 = none).
+        noise_at_1m: Depth noise (one sigma) at 1 m, growing with z^2.
+    """
+    margin = _depth_margin(noise_at_1m, part_depth_m, 0.005)
+    telling = (observed_m > 0) & (behind_m - part_depth_m > 2.0 * margin)
     if telling.sum() < 5:
         return None, None
-    near_part = np.abs(observed[telling] - part[telling]) <= margin[telling]
-    beyond = observed[telling] > part[telling] + margin[telling]
+    near_part = np.abs(observed_m[telling] - part_depth_m[telling]) <= margin[telling]
+    beyond = observed_m[telling] > part_depth_m[telling] + margin[telling]
     return float(np.mean(near_part)), float(np.mean(beyond))
 
 
@@ -211,6 +230,7 @@ def frame_looks(
     observed_depth_m: np.ndarray | None,
     criteria: LookCriteria = LookCriteria(),
     edge_support: Callable[[list[str]], list[float | None]] | None = None,
+    part_pixels: Callable[[str], PartPixels] | None = None,
 ) -> dict[str, PartLook]:
     """Evidence of one frame about every part of its expected view.
 
@@ -229,6 +249,9 @@ def frame_looks(
         criteria: When a look counts.
         edge_support: The shares of the given parts' own edges the frame shows at their
             places (asked once, for the good looks).
+        part_pixels: A part's pixels cast at full resolution (`ExpectedViewer.part_pixels`):
+            with depth, asked for a good look whose reduced-resolution pixels are too few
+            to tell by depth.
     """
     by_part = {m.part_id: m for m in matches}
     height_scale = camera.height / 480.0
@@ -262,6 +285,14 @@ def frame_looks(
         if observed_depth_m is not None:
             label = label_of_part[part_id]
             present, through = depth_evidence(view, label, observed_depth_m, criteria.depth_noise_m)
+            if present is None and good and part_pixels is not None:
+                pixels = part_pixels(part_id)
+                present, through = depth_shares(
+                    pixels.depth_m,
+                    pixels.depth_behind_m,
+                    observed_depth_m[pixels.rows, pixels.cols],
+                    criteria.depth_noise_m,
+                )
             if measurable:
                 box = boxes[match.detection]
                 offset = depth_offset(view, label, box, observed_depth_m, criteria.depth_noise_m)

@@ -111,6 +111,24 @@ class ExpectedView:
         return None if not np.isfinite(point).all() else point
 
 
+@dataclass(frozen=True)
+class PartPixels:
+    """The full-resolution pixels where a part shows in a view.
+
+    Attributes:
+        rows: (N,) pixel rows.
+        cols: (N,) pixel columns.
+        depth_m: (N,) expected z-depth of the part there, metres.
+        depth_behind_m: (N,) z-depth of the section without its parts there (what shows
+            through the place of a missing part), metres; inf where nothing is hit.
+    """
+
+    rows: np.ndarray
+    cols: np.ndarray
+    depth_m: FloatArray
+    depth_behind_m: FloatArray
+
+
 def visible_extents(label_map: np.ndarray, n_labels: int) -> np.ndarray:
     """(n_labels, 4) inclusive pixel extents ``[col0, row0, col1, row1]`` of each label.
 
@@ -187,6 +205,7 @@ class ExpectedViewer:
         self._without_parts = SectionScene(replace(section, parts=()))
         self._part_labels = [lab for lab in scene.labels if lab.kind == "part"]
         self._alone_index = self._parts_only.label_by_id()
+        self._label_of = scene.label_by_id()
         self._hulls = part_hulls_section(section)
         self._centres = {
             part.id: transform_points(
@@ -240,6 +259,28 @@ class ExpectedViewer:
             self.small.pixel_rays_cam,
             T_section_cam,
         )
+
+    def part_pixels(
+        self, T_cam_section: FloatArray, part: ExpectedPart, max_pixels: int = 40000
+    ) -> PartPixels:
+        """Where `part` (of the view at `T_cam_section`) shows, cast at full resolution.
+
+        For small parts the reduced-resolution view has too few pixels to tell by depth
+        whether they are there (a collar plate's slot gap); only the part's projected box
+        is cast, at most `max_pixels` of it (evenly subsampled beyond).
+        """
+        x0, y0, x1, y1 = part.box_xyxy_px
+        cols = np.arange(max(int(np.floor(x0)), 0), min(int(np.ceil(x1)), self.camera.width))
+        rows = np.arange(max(int(np.floor(y0)), 0), min(int(np.ceil(y1)), self.camera.height))
+        step = max(1, int(np.ceil(np.sqrt(len(rows) * len(cols) / max_pixels))))
+        grid_rows, grid_cols = (a.ravel() for a in np.meshgrid(rows[::step], cols[::step]))
+        T_section_cam = invert_T(T_cam_section)
+        directions = rotate_vectors(T_section_cam, self.camera.pixel_rays_cam[grid_rows, grid_cols])
+        origins = np.broadcast_to(T_section_cam[:3, 3], directions.shape).copy()
+        depth, label = self.scene.cast_depth_labels(origins, directions)
+        own = label == self._label_of[part.part_id]
+        behind, _ = self._without_parts.cast_depth_labels(origins[own], directions[own])
+        return PartPixels(grid_rows[own], grid_cols[own], depth[own], behind)
 
     def _projected_box(
         self, part_id: str, T_cam_section: FloatArray

@@ -350,6 +350,7 @@ class Inspector:
             depth,
             self.config.criteria,
             edge_support,
+            lambda part_id: self.viewer.part_pixels(T_cam_section, view.parts[part_id]),
         )
         for part_id, look in frame.items():
             looks.setdefault(part_id, []).append(look)

@@ -2,7 +2,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from arinspect.inspection.expected import trimmed_box, visible_extents
+from arinspect.cad.section import load_section
+from arinspect.inspection.evidence import depth_evidence, depth_shares
+from arinspect.inspection.expected import ExpectedViewer, trimmed_box, visible_extents
+from arinspect.recording.bop import Recording
+from arinspect.render.renderer import RenderOptions, render
+from arinspect.render.scene import SectionScene
 
 
 def test_visible_extents_per_label():
@@ -40,3 +45,38 @@ def test_box_is_clipped_to_the_frame():
         60.0,
         480.0,
     )
+
+
+def test_a_small_parts_pixels_cast_at_full_resolution_tell_by_depth(fixtures_dir):
+    """A collar plate's slot gap is a few full-resolution pixels: depth sees it or through it."""
+    recording = Recording(fixtures_dir / "walk_depth")
+    section = load_section(recording.section_folder)
+    scene = SectionScene(section)
+    viewer = ExpectedViewer(scene, recording.camera)
+    label = scene.label_by_id()
+    told = []
+    for im_id in recording.frame_ids:
+        T = recording.T_cam_section(im_id)
+        view = viewer.view(T)
+        observed = recording.depth_m(im_id)
+        for part_id, part in view.parts.items():
+            if not part_id.startswith("COL") or part.visible_ratio < 0.5:
+                continue
+            assert depth_evidence(view, label[part_id], observed, 0.003) == (None, None)
+            pixels = viewer.part_pixels(T, part)
+            assert len(pixels.rows) > 300
+            shares = depth_shares(
+                pixels.depth_m, pixels.depth_behind_m, observed[pixels.rows, pixels.cols], 0.003
+            )
+            if shares[0] is None:
+                continue
+            assert shares == (1.0, 0.0)  # the plate is there
+            # With the plate gone, depth sees through its slot.
+            without = SectionScene(section, removed={part_id})
+            gone = render(without, recording.camera, T, RenderOptions(supersample=1)).depth_m
+            seen = depth_shares(
+                pixels.depth_m, pixels.depth_behind_m, gone[pixels.rows, pixels.cols], 0.003
+            )
+            assert seen == (0.0, 1.0)
+            told.append(part_id)
+    assert len(told) >= 4
