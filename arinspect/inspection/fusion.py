@@ -19,10 +19,11 @@
 - Depth, or the image's edges, overrule detections at the part's place: where depth sees
   the steel behind the place in the part's good looks, or the image shows almost none of
   the part's own drawn edges there (`inspection.edge_support`), detections that put the
-  part there are of something else, and the part is ``missing`` (``not_verified`` when the
-  views cannot tell where the detections put it); detections that measured a move stand
-  (``misplaced``), unless the image shows no more of the part's edges where they put it
-  than at its empty place: then they too are of something else (``missing``).
+  part there are of something else, and the part is ``missing`` (``not_verified`` when
+  only depth sees the place empty and the views cannot tell where the detections put it);
+  detections that measured a move stand (``misplaced``), unless the image shows no more of
+  the part's edges where they put it than at its empty place, or, for weak detections, not
+  clearly more: then they too are of something else (``missing``).
 - ``not_verified``: never seen well enough, or the evidence disagrees (not detected in its
   good looks but detected at its place in partial views); never ``missing``.
 """
