@@ -7,8 +7,9 @@ they could not start), refine against the CAD (ICP on depth; without depth, the 
 edges aligned with the image, with the pose's covariance as the prior), then judge the
 result.
 A frame is ``tracked`` when it continues the track with a trusted pose (95 % translation
-bound within `TrackerConfig.max_bound95_m`); ``reinitialised`` when two or more markers set
-the pose afresh (first frame, after a loss, after a jump the motion cannot explain) or when
+bound within `TrackerConfig.max_bound95_m`); ``reinitialised`` when two or more markers, or
+one confirmed by ICP on depth, set the pose afresh (first frame, after a loss, after a jump
+the motion cannot explain) or when
 three or more markers give a pose too uncertain to be trusted (flagged by its quality,
 which is 0 beyond the bound); ``lost`` otherwise (no pose, or an untrusted one from fewer markers or
 from prediction alone; such a pose is still reported, with quality 0).
@@ -35,7 +36,9 @@ from arinspect.typed import FloatArray, UInt8Image
 
 STATUSES = ("tracked", "lost", "reinitialised")
 MIN_MARKERS_TO_START = 2
-"""Markers a track needs to start or restart from; with one, the frame is ``lost``."""
+"""Markers a track needs to start or restart from; with one, the frame is ``lost`` unless
+ICP on depth confirmed its pose (the mirror pose of one marker does not fit the CAD's
+surfaces; the image's edges may, so they do not count)."""
 MIN_MARKERS_TO_REINITIALISE = 3
 """Markers that make a fresh pose worth reporting (as ``reinitialised``, with its quality)
 even when its 95 % bound exceeds the tracking limit; with fewer the frame is ``lost``."""
@@ -329,9 +332,10 @@ class PoseTracker:
         bound = translation_bound95_m(covariance, T)
         quality = float(np.clip(1.0 - bound / self.config.max_bound95_m, 0.0, 1.0))
         # One marker's pose has two mirror solutions, and the edges may settle in the wrong
-        # one with a small covariance: a track never starts from a single marker.
+        # one with a small covariance: a track starts from a single marker only when ICP on
+        # depth moved or confirmed its pose within the marker's own confidence region.
         trusted = bound <= self.config.max_bound95_m and not (
-            reinit and n_markers < MIN_MARKERS_TO_START
+            reinit and n_markers < MIN_MARKERS_TO_START and "+icp" not in source
         )
         if trusted:
             status = "reinitialised" if reinit else "tracked"

@@ -76,3 +76,23 @@ def test_markerless_start_from_an_approximate_pose_with_depth(walk):
         guess.status == "lost"
         or pose_error(guess.T_cam_section, recording.T_cam_section(1))[0] < 0.02
     )
+
+
+def test_one_marker_starts_a_track_only_when_depth_confirms_it(walk):
+    """One marker has two mirror poses; ICP on depth against the CAD tells them apart."""
+    recording, section = walk
+    truth = recording.T_cam_section(0)
+    started = 0
+    for marker in section.markers:
+        one = replace(section, markers=(marker,))
+        with_depth = PoseTracker(one, recording.camera).process(
+            0, recording.bgr(0), recording.depth_m(0)
+        )
+        if with_depth.n_markers != 1:
+            continue  # not in view
+        assert with_depth.status == "reinitialised" and with_depth.source == "markers+icp"
+        assert pose_error(with_depth.T_cam_section, truth)[0] < 0.01
+        colour_only = PoseTracker(one, recording.camera).process(0, recording.bgr(0))
+        assert colour_only.status == "lost"
+        started += 1
+    assert started >= 2
