@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from arinspect.inspection.fusion import (
     PartFinding,
     common_pose_sigma_m,
     decide_all,
+    judged_by_edges,
     mount_prior,
 )
 from arinspect.inspection.matching import Match, box_centre, match_frame
@@ -294,14 +295,7 @@ class Inspector:
         length = float(np.linalg.norm(refined.offset_m))
         direction = refined.offset_m / max(length, 1e-12)
         sigma_m = float(np.sqrt(direction @ covariance @ direction))
-        return replace(
-            finding,
-            offset_m=refined.offset_m,
-            offset_sigma_m=sigma_m,
-            reason=f"{length * 1000:.0f} ± {sigma_m * 1000:.0f} mm from its place by its edges"
-            f" ({finding.offset_mm:.0f} mm by its detections; tolerance"
-            f" {part.tolerance_mm:.0f} mm)",
-        )
+        return judged_by_edges(part, finding, refined.offset_m, sigma_m, self.config.fusion)
 
     def _frame_evidence(
         self,

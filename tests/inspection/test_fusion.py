@@ -7,7 +7,13 @@ from arinspect.cad.section import Part
 from arinspect.camera import default_camera
 from arinspect.geometry import look_at_T_cam_world, make_T
 from arinspect.inspection.evidence import PartLook, centre_jacobian
-from arinspect.inspection.fusion import FusionConfig, decide, fuse_offset, mount_prior
+from arinspect.inspection.fusion import (
+    FusionConfig,
+    decide,
+    fuse_offset,
+    judged_by_edges,
+    mount_prior,
+)
 
 PART = Part("COL-1", "collar_plate", "meshes/parts/collar_plate.ply", np.eye(4), 3.0, 2.0)
 CENTRE = np.array([0.0, 0.0, 0.1])
@@ -418,3 +424,17 @@ def test_weak_detections_away_from_an_empty_place_need_clearly_more_edges_there(
     # Confident detections showing a little more there than at the empty place stand.
     confident = _with_edge_support(_looks_with_offset(moved, n=6), 0.14)
     assert decide(PART, "surface", confident, support_if_moved=shows(0.17)).status == "misplaced"
+
+
+def test_a_move_is_judged_again_by_the_offset_its_edges_measure():
+    """A handhole frame boxed 38 mm off whose edges put it 24 ± 15 mm off is in its place."""
+    misplaced = decide(PART, "surface", _looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6))
+    assert misplaced.status == "misplaced"
+    config = FusionConfig()
+    confirmed = judged_by_edges(PART, misplaced, np.array([0.09, 0.0, 0.0]), 0.004, config)
+    assert confirmed.status == "misplaced" and confirmed.offset_mm == pytest.approx(90.0)
+    assert confirmed.reason.startswith("90 ± 4 mm from its place by its edges (80 mm by its")
+    within = judged_by_edges(PART, misplaced, np.array([0.024, 0.0, 0.0]), 0.015, config)
+    assert within.status == "present" and within.offset_mm == pytest.approx(24.0)
+    assert within.reason.startswith("at its place by its edges (offset 24 ± 15 mm; 80 mm")
+    assert within.confidence > 0.9  # detected in all 6 good looks
