@@ -438,3 +438,13 @@ def test_a_move_is_judged_again_by_the_offset_its_edges_measure():
     assert within.status == "present" and within.offset_mm == pytest.approx(24.0)
     assert within.reason.startswith("at its place by its edges (offset 24 ± 15 mm; 80 mm")
     assert within.confidence > 0.9  # detected in all 6 good looks
+
+
+def test_an_undetected_part_whose_edges_show_is_not_called_missing():
+    """A 25 px lifting lug the detector missed in its two good looks, its edges plain."""
+    undetected = [_look(k, detected=False) for k in range(2)]
+    assert decide(PART, "surface", undetected).status == "missing"
+    finding = decide(PART, "surface", _with_edge_support(undetected, 0.65))
+    assert finding.status == "not_verified"
+    assert "the image shows 65% of its drawn edges" in finding.reason
+    assert decide(PART, "surface", _with_edge_support(undetected, 0.1)).status == "missing"
