@@ -40,49 +40,31 @@ from arinspect.recording.trajectory import make_trajectory
 from arinspect.render.renderer import RenderOptions
 from arinspect.resources import SAMPLE_SECTION_DIR
 
-CASE_SETS = {  # name: (seed of recording k = base + k, cases)
-    "tuning": (
-        100,
-        (  # (section seed or None for the sample, trajectory, depth)
-            (None, "walk", True),
-            (None, "orbit", False),
-            (90001, "walk", False),
-            (90001, "orbit", True),
-            (90002, "walk", True),
-            (90002, "orbit", False),
-        ),
-    ),
-    "held-out": (
-        500,
-        (
-            (90003, "walk", True),
-            (90003, "orbit", False),
-            (90004, "walk", False),
-            (90004, "orbit", True),
-            (90005, "walk", True),
-            (90005, "orbit", False),
-        ),
-    ),
-    "validation": (
-        900,
-        (
-            (90006, "walk", True),
-            (90006, "orbit", False),
-            (90007, "walk", False),
-            (90007, "orbit", True),
-            (90008, "walk", True),
-            (90008, "orbit", False),
-        ),
-    ),
+DEPTH_PATTERN = ((True, False), (False, True), (True, False))
+"""Depth or not in the walk-past and the orbit of each set's three sections."""
+
+CASE_SETS = {  # name: (seed of recording k = base + k, sections; None = the bundled sample)
+    "tuning": (100, (None, 90001, 90002)),
+    "held-out": (500, (90003, 90004, 90005)),
+    "validation": (900, (90006, 90007, 90008)),
 }
+
+
+def recordings_of(sections: tuple[int | None, ...]) -> list[tuple[int | None, str, bool]]:
+    """(section seed, trajectory, depth) of a set's six recordings."""
+    return [
+        (seed, trajectory, depth)
+        for seed, depths in zip(sections, DEPTH_PATTERN, strict=True)
+        for trajectory, depth in zip(("walk", "orbit"), depths, strict=True)
+    ]
 
 
 def prepare(work: Path, frames: int, set_name: str) -> list[tuple[Path, dict, dict]]:
     """Render (or reuse) one set's recordings; their folders, removed ids and moves."""
-    base_seed, case_list = CASE_SETS[set_name]
+    base_seed, sections = CASE_SETS[set_name]
     work = work if set_name == "tuning" else work / set_name
     cases = []
-    for k, (seed, trajectory, depth) in enumerate(case_list):
+    for k, (seed, trajectory, depth) in enumerate(recordings_of(sections)):
         if seed is None:
             section_dir = SAMPLE_SECTION_DIR
         else:

@@ -476,12 +476,12 @@ def _checked_where_moved(
     ):
         return finding
     moved, drawn = float(np.median(where_moved)), float(np.median(at_place))
+    z = _beyond_tolerance_sigmas(part, finding.offset_mm / 1000.0, finding.offset_sigma_m)
     sigma_mm = finding.offset_sigma_m * 1000.0
-    z = (finding.offset_mm - part.tolerance_mm) / max(sigma_mm, 1e-6)
     return replace(
         finding,
         status="misplaced",
-        confidence=round(_normal_cdf(z - config.offset_sigmas / 2), 3),
+        confidence=_move_confidence(z, config),
         reason=f"{finding.offset_mm:.0f} ± {sigma_mm:.0f} mm from its place, detected only"
         f" weakly, but the image shows {moved:.0%} of its edges there against {drawn:.0%}"
         " at its place",
@@ -551,21 +551,19 @@ def _contradicted_by_the_place(
     finding: PartFinding,
     seen: str,
     looks_seen_empty: int,
-    edges_say_absent: bool,
+    edges_overrule: bool,
     config: FusionConfig,
 ) -> PartFinding:
     """A part detected at its place while depth or the image's edges see the place empty.
 
-    ``missing`` when the image shows almost none of the part's edges there, or when the
-    detections' offset was measured (they sit at the place, so they are of something else
-    there); ``not_verified`` when only depth sees the place empty and the views could not
-    measure the offset. The edges count from `FusionConfig.edge_min_looks` good looks and
-    leave out flat parts and whatever edges the structure makes anyway: on the inspection
-    benchmark's two sets of recordings, parts in place showed 21 % or more of them, the
-    removed parts detected near their places in views that cannot measure an offset 0-7 %.
+    ``missing`` when the image shows almost none of the part's edges there
+    (`edges_overrule`: `FusionConfig.edge_overrule_max`), or when the detections' offset
+    was measured (they sit at the place, so they are of something else there);
+    ``not_verified`` when only depth sees the place empty and the views could not measure
+    the offset.
     """
     measured = finding.offset_m is not None and finding.offset_sigma_m <= config.min_offset_m
-    if not (measured or edges_say_absent):
+    if not (measured or edges_overrule):
         return replace(
             finding,
             status="not_verified",
@@ -612,7 +610,7 @@ def _present_or_misplaced(
     fused: tuple[FloatArray, FloatArray] | None,
     config: FusionConfig,
 ) -> PartFinding:
-    presence = round(min(rate, 1.0) * _confidence(len(detected), config), 3)
+    presence = _presence_confidence(len(detected), rate, config)
     if fused is None:
         return PartFinding(
             **base,
@@ -624,8 +622,7 @@ def _present_or_misplaced(
         )
     offset = fused[0]
     length, sigma = _length_and_sigma(fused)
-    tolerance = part.tolerance_mm / 1000.0
-    z = (length - tolerance) / max(sigma, 1e-9)
+    z = _beyond_tolerance_sigmas(part, length, sigma)
     measuring = [look.score for look in detected if look.jacobian is not None]
     if (
         length >= config.min_offset_m
@@ -649,7 +646,7 @@ def _present_or_misplaced(
             status="misplaced",
             offset_m=offset,
             offset_sigma_m=sigma,
-            confidence=round(_normal_cdf(z - config.offset_sigmas / 2), 3),
+            confidence=_move_confidence(z, config),
             reason=f"{length * 1000:.0f} ± {sigma * 1000:.0f} mm from its place"
             f" (tolerance {part.tolerance_mm:.0f} mm)",
         )
@@ -667,7 +664,11 @@ def _present_or_misplaced(
 
 
 def judged_by_edges(
-    part: Part, finding: PartFinding, offset_m: FloatArray, sigma_m: float, config: FusionConfig
+    part: Part,
+    finding: PartFinding,
+    offset_m: FloatArray,
+    covariance: FloatArray,
+    config: FusionConfig,
 ) -> PartFinding:
     """A ``misplaced`` finding judged again with its offset measured by the part's edges.
 
@@ -680,32 +681,44 @@ def judged_by_edges(
         part: The part.
         finding: Its ``misplaced`` finding from the detections.
         offset_m: (3,) the edges' offset, section frame, metres.
-        sigma_m: Its standard deviation along itself, metres.
+        covariance: (3, 3) its covariance, metres^2.
         config: Thresholds.
     """
-    length = float(np.linalg.norm(offset_m))
-    z = (length - part.tolerance_mm / 1000.0) / max(sigma_m, 1e-9)
-    measured = f"{length * 1000:.0f} ± {sigma_m * 1000:.0f} mm"
+    length, sigma = _length_and_sigma((offset_m, covariance))
+    z = _beyond_tolerance_sigmas(part, length, sigma)
+    measured = f"{length * 1000:.0f} ± {sigma * 1000:.0f} mm"
     detections = (
         f"{finding.offset_mm:.0f} mm by its detections; tolerance {part.tolerance_mm:.0f} mm"
     )
-    if length >= config.min_offset_m and z >= config.offset_sigmas:
-        return replace(
-            finding,
-            offset_m=offset_m,
-            offset_sigma_m=sigma_m,
-            confidence=round(_normal_cdf(z - config.offset_sigmas / 2), 3),
-            reason=f"{measured} from its place by its edges ({detections})",
-        )
+    moved = length >= config.min_offset_m and z >= config.offset_sigmas
     rate = finding.detected_looks / max(finding.good_looks, 1)
     return replace(
         finding,
-        status="present",
+        status="misplaced" if moved else "present",
         offset_m=offset_m,
-        offset_sigma_m=sigma_m,
-        confidence=round(min(rate, 1.0) * _confidence(finding.detected_looks, config), 3),
-        reason=f"at its place by its edges (offset {measured}; {detections})",
+        offset_sigma_m=sigma,
+        confidence=_move_confidence(z, config)
+        if moved
+        else _presence_confidence(finding.detected_looks, rate, config),
+        reason=f"{measured} from its place by its edges ({detections})"
+        if moved
+        else f"at its place by its edges (offset {measured}; {detections})",
     )
+
+
+def _beyond_tolerance_sigmas(part: Part, length_m: float, sigma_m: float) -> float:
+    """How many standard deviations an offset of `length_m` (metres) exceeds the tolerance."""
+    return (length_m - part.tolerance_mm / 1000.0) / max(sigma_m, 1e-9)
+
+
+def _move_confidence(z: float, config: FusionConfig) -> float:
+    """Confidence (0-1) in ``misplaced`` for an offset `z` sigmas beyond the tolerance."""
+    return round(_normal_cdf(z - config.offset_sigmas / 2), 3)
+
+
+def _presence_confidence(detected_looks: int, rate: float, config: FusionConfig) -> float:
+    """Confidence (0-1) in ``present``: the detection rate times `_confidence` of the hits."""
+    return round(min(rate, 1.0) * _confidence(detected_looks, config), 3)
 
 
 def _normal_cdf(z: float) -> float:

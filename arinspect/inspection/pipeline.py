@@ -292,10 +292,7 @@ class Inspector:
         # The poses of one pass err together: their common error is added once.
         pose_sigma = common_pose_sigma_m(good, self.config.fusion)
         covariance = refined.covariance + np.eye(3) * pose_sigma**2
-        length = float(np.linalg.norm(refined.offset_m))
-        direction = refined.offset_m / max(length, 1e-12)
-        sigma_m = float(np.sqrt(direction @ covariance @ direction))
-        return judged_by_edges(part, finding, refined.offset_m, sigma_m, self.config.fusion)
+        return judged_by_edges(part, finding, refined.offset_m, covariance, self.config.fusion)
 
     def _frame_evidence(
         self,

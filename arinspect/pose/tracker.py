@@ -9,10 +9,10 @@ result.
 A frame is ``tracked`` when it continues the track with a trusted pose (95 % translation
 bound within `TrackerConfig.max_bound95_m`); ``reinitialised`` when two or more markers, or
 one confirmed by ICP on depth, set the pose afresh (first frame, after a loss, after a jump
-the motion cannot explain) or when
-three or more markers give a pose too uncertain to be trusted (flagged by its quality,
-which is 0 beyond the bound); ``lost`` otherwise (no pose, or an untrusted one from fewer markers or
-from prediction alone; such a pose is still reported, with quality 0).
+the motion cannot explain) or when three or more markers give a pose too uncertain to be
+trusted (flagged by its quality, which is 0 beyond the bound); ``lost`` otherwise (no pose,
+or an untrusted one from fewer markers or from prediction alone; such a pose is still
+reported, with quality 0).
 """
 
 from __future__ import annotations

@@ -312,6 +312,15 @@ def _with_edge_support(looks, support):
     return [PartLook(**{**vars(look), "edge_support": support}) for look in looks]
 
 
+def _with_score(looks, score):
+    return [PartLook(**{**vars(look), "score": score}) for look in looks]
+
+
+def _shows(share):
+    """A `SupportIfMoved` under which the image shows `share` of the part's edges anywhere."""
+    return lambda part, offset_m, im_ids: [share] * len(im_ids)
+
+
 def test_detections_where_the_image_shows_none_of_the_parts_edges_are_something_else():
     """Colour only: a sleeve's drawn rims are not in the image, only the pipe and its hole."""
     at_place = _looks_with_offset(np.zeros(3), n=6)
@@ -344,7 +353,7 @@ def test_a_move_seen_only_by_weak_detections_is_not_called_misplaced():
     """A bare pipe scored 0.5 as the clamp removed from it must not send a fitter to move it."""
     moved = _looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6)
     assert decide(PART, "surface", moved).status == "misplaced"  # scores 0.9
-    weak = [PartLook(**{**vars(look), "score": 0.5}) for look in moved]
+    weak = _with_score(moved, 0.5)
     finding = decide(PART, "surface", weak)
     assert finding.status == "not_verified"
     assert "only weakly (median score 0.50)" in finding.reason
@@ -353,10 +362,9 @@ def test_a_move_seen_only_by_weak_detections_is_not_called_misplaced():
 
 def test_a_weakly_detected_move_stands_where_the_parts_edges_show_there():
     """The demo's clamp half hidden by its pipe: scored 0.48, but its edges are where it went."""
-    weak = [
-        PartLook(**{**vars(look), "score": 0.5})
-        for look in _with_edge_support(_looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6), 0.3)
-    ]
+    weak = _with_score(
+        _with_edge_support(_looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6), 0.3), 0.5
+    )
     asked = []
 
     def shows(share):
@@ -383,47 +391,33 @@ def test_a_weakly_detected_move_stands_where_the_parts_edges_show_there():
 def test_detections_away_from_an_empty_place_that_show_the_part_no_better_are_not_it():
     """A bare hole taken for its removed sleeve, boxed 4 cm off: neither place shows the part."""
     moved = np.array([0.04, 0.0, 0.0])
-
-    def shows(share):
-        return lambda part, offset_m, im_ids: [share] * len(im_ids)
-
     for score in (0.9, 0.5):  # confident or weak detections alike
-        looks = [
-            PartLook(**{**vars(look), "score": score})
-            for look in _with_edge_support(_looks_with_offset(moved, n=6), 0.1)
-        ]
-        finding = decide(PART, "surface", looks, support_if_moved=shows(0.03))
+        looks = _with_score(_with_edge_support(_looks_with_offset(moved, n=6), 0.1), score)
+        finding = decide(PART, "surface", looks, support_if_moved=_shows(0.03))
         assert finding.status == "missing" and finding.offset_m is None
         assert "10% of its drawn edges at its place" in finding.reason
         assert "3% where the 6 detection(s) 40 mm away put it" in finding.reason
         # Where the part's edges do show where the detections put it, it moved there.
-        assert decide(PART, "surface", looks, support_if_moved=shows(0.6)).status == "misplaced"
+        assert decide(PART, "surface", looks, support_if_moved=_shows(0.6)).status == "misplaced"
     # A place not seen empty leaves a confident move to the detections.
     shown = _with_edge_support(_looks_with_offset(moved, n=6), 0.3)
-    assert decide(PART, "surface", shown, support_if_moved=shows(0.03)).status == "misplaced"
+    assert decide(PART, "surface", shown, support_if_moved=_shows(0.03)).status == "misplaced"
 
 
 def test_weak_detections_away_from_an_empty_place_need_clearly_more_edges_there():
     """A bare pipe scored 0.5 as its removed clamp: 14 % of the clamp's edges at its place,
     17 % where the weak boxes put it (a clamp in view shows 60 % or more): not the clamp."""
     moved = np.array([0.08, 0.0, 0.0])
-
-    def shows(share):
-        return lambda part, offset_m, im_ids: [share] * len(im_ids)
-
-    weak = [
-        PartLook(**{**vars(look), "score": 0.5})
-        for look in _with_edge_support(_looks_with_offset(moved, n=6), 0.14)
-    ]
-    finding = decide(PART, "surface", weak, support_if_moved=shows(0.17))
+    weak = _with_score(_with_edge_support(_looks_with_offset(moved, n=6), 0.14), 0.5)
+    finding = decide(PART, "surface", weak, support_if_moved=_shows(0.17))
     assert finding.status == "missing" and finding.offset_m is None
     assert "14% of its drawn edges at its place" in finding.reason
     assert "17% where the 6 detection(s) 80 mm away put it" in finding.reason
     # Clearly more of its edges where the weak boxes put it: it moved there.
-    assert decide(PART, "surface", weak, support_if_moved=shows(0.6)).status == "misplaced"
+    assert decide(PART, "surface", weak, support_if_moved=_shows(0.6)).status == "misplaced"
     # Confident detections showing a little more there than at the empty place stand.
     confident = _with_edge_support(_looks_with_offset(moved, n=6), 0.14)
-    assert decide(PART, "surface", confident, support_if_moved=shows(0.17)).status == "misplaced"
+    assert decide(PART, "surface", confident, support_if_moved=_shows(0.17)).status == "misplaced"
 
 
 def test_a_move_is_judged_again_by_the_offset_its_edges_measure():
@@ -431,10 +425,14 @@ def test_a_move_is_judged_again_by_the_offset_its_edges_measure():
     misplaced = decide(PART, "surface", _looks_with_offset(np.array([0.08, 0.0, 0.0]), n=6))
     assert misplaced.status == "misplaced"
     config = FusionConfig()
-    confirmed = judged_by_edges(PART, misplaced, np.array([0.09, 0.0, 0.0]), 0.004, config)
+    confirmed = judged_by_edges(
+        PART, misplaced, np.array([0.09, 0.0, 0.0]), np.eye(3) * 0.004**2, config
+    )
     assert confirmed.status == "misplaced" and confirmed.offset_mm == pytest.approx(90.0)
     assert confirmed.reason.startswith("90 ± 4 mm from its place by its edges (80 mm by its")
-    within = judged_by_edges(PART, misplaced, np.array([0.024, 0.0, 0.0]), 0.015, config)
+    within = judged_by_edges(
+        PART, misplaced, np.array([0.024, 0.0, 0.0]), np.eye(3) * 0.015**2, config
+    )
     assert within.status == "present" and within.offset_mm == pytest.approx(24.0)
     assert within.reason.startswith("at its place by its edges (offset 24 ± 15 mm; 80 mm")
     assert within.confidence > 0.9  # detected in all 6 good looks
