@@ -78,6 +78,8 @@ class PartLook:
         edge_support: Share of the part's own drawn edges that the image shows at its place
             (`inspection.edge_support`); None when not measured (not a good look, too few
             edges in view).
+        area_ratio: Area of the matched detection's box over the part's expected visible
+            box (`Match.area_ratio`; None without one).
     """
 
     im_id: int
@@ -95,6 +97,7 @@ class PartLook:
     pose_sigma_px: float = 0.0
     pose_sigma_m: float = 0.0
     edge_support: float | None = None
+    area_ratio: float | None = None
 
     @property
     def weight(self) -> float:
@@ -312,5 +315,6 @@ def frame_looks(
             pose_sigma_px=pose_shift_px[part_id] / np.sqrt(CHI2_3DOF_95),
             pose_sigma_m=pose_bound95_m / np.sqrt(CHI2_3DOF_95),
             edge_support=edges_shown.get(part_id),
+            area_ratio=None if match is None else match.area_ratio,
         )
     return looks

@@ -33,16 +33,25 @@ class Match:
         part_id: The part.
         detection: Index into the frame's detections.
         shift_px: (2,) detection box centre minus projected box centre, pixels.
+        area_ratio: Area of the detection box over that of the part's expected visible box
+            (about 1 for the part itself; a bare hole or an open slot boxed at the place of
+            its sleeve or collar plate is smaller).
     """
 
     part_id: str
     detection: int
     shift_px: tuple[float, float]
+    area_ratio: float = 1.0
 
 
 def box_centre(box: Sequence[float]) -> np.ndarray:
     """(2,) centre of an xyxy box."""
     return np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+
+
+def box_area(box: Sequence[float]) -> float:
+    """Area of an xyxy box, pixels squared."""
+    return max(box[2] - box[0], 0.0) * max(box[3] - box[1], 0.0)
 
 
 def match_frame(
@@ -91,6 +100,7 @@ def match_frame(
                     parts[r].part_id,
                     candidates[c],
                     (float(shift[0]), float(shift[1])),
+                    float(box_area(det_boxes[c]) / max(box_area(part_boxes[r]), 1.0)),
                 )
             )
             used.add(candidates[c])

@@ -446,3 +446,19 @@ def test_an_undetected_part_whose_edges_show_is_not_called_missing():
     assert finding.status == "not_verified"
     assert "the image shows 65% of its drawn edges" in finding.reason
     assert decide(PART, "surface", _with_edge_support(undetected, 0.1)).status == "missing"
+
+
+def _with_area_ratio(looks, area_ratio):
+    return [PartLook(**{**vars(look), "area_ratio": area_ratio}) for look in looks]
+
+
+def test_detections_boxing_something_smaller_at_the_place_do_not_count_as_the_part():
+    in_place = _looks_with_offset(np.zeros(3), noise_px=0.5)
+    assert decide(PART, "surface", _with_area_ratio(in_place, 0.95)).status == "present"
+    hole = decide(PART, "surface", _with_area_ratio(in_place, 0.5))
+    assert hole.status == "missing"
+    assert "median 50% of its area" in hole.reason
+    few = decide(PART, "surface", _with_area_ratio(in_place[:4], 0.5)[:2] + in_place[2:4])
+    assert few.status == "present"  # two small boxes are too few to judge by
+    moved = decide(PART, "surface", _with_area_ratio(_looks_with_offset([0.08, 0, 0]), 0.5))
+    assert moved.status == "misplaced"  # only detections at the place are judged by size

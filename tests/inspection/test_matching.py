@@ -28,6 +28,15 @@ def test_identical_parts_side_by_side_pair_by_position():
     assert unmatched == []
     shift = {m.part_id: m.shift_px for m in matches}
     assert shift["BKT-1"] == pytest.approx((-4.0, -2.0))
+    assert [m.area_ratio for m in matches] == pytest.approx([1.0, 1.0])
+
+
+def test_a_match_keeps_its_box_size_against_the_parts_visible_box():
+    sleeve = _part("PEN-1", "pipe_penetration_sleeve", (100, 100, 160, 160))
+    hole = Detection("pipe_penetration_sleeve", 0.8, (115, 115, 145, 145))  # the bare hole
+    (match,), _ = match_frame([sleeve], [hole], focal_px=600.0)
+    assert match.area_ratio == pytest.approx(0.25)
+    assert match.shift_px == pytest.approx((0.0, 0.0))
 
 
 def test_matching_is_class_aware_and_gated():
