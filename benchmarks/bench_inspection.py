@@ -103,7 +103,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None, help="ONNX detector (default: bundled)")
     parser.add_argument("--sets", nargs="+", choices=list(CASE_SETS), default=list(CASE_SETS))
     args = parser.parse_args()
-    detector = PartDetector(args.model, threads=2)
+    detector = PartDetector(args.model, threads=1)  # beside the tracking (pipeline.py)
     everything, timing = Scores(), Timing()
     for set_name in args.sets:
         print(f"\n== {set_name} set")

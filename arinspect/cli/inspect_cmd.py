@@ -16,7 +16,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_recording_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="report folder to write")
     parser.add_argument("--model", type=Path, default=None, help="ONNX detector (default: bundled)")
-    parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="onnxruntime intra-op threads (the detector runs beside the pose tracking, which"
+        " keeps another core busy)",
+    )
     parser.set_defaults(func=run)
 
 

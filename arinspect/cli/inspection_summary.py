@@ -38,7 +38,7 @@ def inspect_and_report(
     section_dir: Path | None = None,
     camera_path: Path | None = None,
     model: Path | None = None,
-    threads: int = 2,
+    threads: int = 1,
     indent: str = "",
 ) -> InspectionResult:
     """Inspect a recording, write the report into `out_dir`, print the summary."""

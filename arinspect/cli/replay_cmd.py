@@ -38,7 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--state", type=Path, help="offline queue folder (default: OUT/queue; kept between runs)"
     )
     parser.add_argument("--model", type=Path, default=None, help="ONNX detector (default: bundled)")
-    parser.add_argument("--threads", type=int, default=2, help="onnxruntime intra-op threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="onnxruntime intra-op threads (the detector runs beside the pose tracking, which"
+        " keeps another core busy)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 

@@ -1,8 +1,12 @@
 """The whole inspection of a recording: pose, detection, expected view, matching, fusion.
 
 This is what ``arinspect inspect`` (and the demo) run. Frames are processed in order, one
-at a time (memory stays flat however long the recording); per-stage wall times are kept
-for the benchmark.
+at a time (memory stays flat however long the recording). A worker thread reads each
+frame and runs the detector on it while the main thread tracks the pose of the frame
+before and gathers its evidence (onnxruntime, OpenCV and the image decoders release the
+GIL, so the two share the cores): at most two frames are in memory. Per-stage times are
+kept for the benchmark: ``read`` and ``detect`` are the worker's own, ``frame_wait`` what
+the main thread still waited for them.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -169,7 +174,8 @@ class Inspector:
             recording: The frames, in order.
             progress: Called with (frames done, frames in all) after each frame.
             on_frame: Called after each frame with its record (tracked ``T_cam_section``)
-                and its BGR image, before the next frame is read (a headset acting live).
+                and its BGR image, before the next frame is processed (a headset acting
+                live).
         """
         started = time.perf_counter()
         times: dict[str, float] = {}
@@ -179,52 +185,53 @@ class Inspector:
         unexpected = UnexpectedCollector()
         records = []
         ids = recording.frame_ids
-        for k, im_id in enumerate(ids, start=1):
-            clock = time.perf_counter()
-            image = recording.bgr(im_id)
-            depth = recording.depth_m(im_id)
-            _lap(times, "read", clock)
-            meta = meta_frames.get(im_id, {})
-            headset = meta.get("T_world_cam")
-            pose = tracker.process(
-                im_id,
-                image,
-                depth,
-                meta.get("timestamp_s"),
-                None if headset is None else np.asarray(headset, dtype=np.float64),
-            )
-            for stage, seconds in pose.stage_times_s.items():
-                times[f"pose_{stage}"] = times.get(f"pose_{stage}", 0.0) + seconds
-            clock = time.perf_counter()
-            detections = [
-                d for d in self.detector.detect(image) if d.score >= self.config.min_score
-            ]
-            _lap(times, "detect", clock)
-            matches: list[Match] = []
-            if (
-                pose.T_cam_section is not None
-                and pose.bound95_m <= self.config.criteria.max_pose_bound_m
-            ):
-                matches = self._frame_evidence(
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-detect") as worker:
+            upcoming = worker.submit(self._read_and_detect, recording, ids[0]) if ids else None
+            for k, im_id in enumerate(ids, start=1):
+                clock = time.perf_counter()
+                frame = upcoming.result()
+                _lap(times, "frame_wait", clock)
+                if k < len(ids):
+                    upcoming = worker.submit(self._read_and_detect, recording, ids[k])
+                times["read"] = times.get("read", 0.0) + frame.read_s
+                times["detect"] = times.get("detect", 0.0) + frame.detect_s
+                image, depth, detections = frame.image, frame.depth_m, frame.detections
+                meta = meta_frames.get(im_id, {})
+                headset = meta.get("T_world_cam")
+                pose = tracker.process(
                     im_id,
                     image,
-                    pose.T_cam_section,
-                    pose.quality,
-                    pose.bound95_m,
-                    detections,
                     depth,
-                    looks,
-                    unexpected,
-                    times,
+                    meta.get("timestamp_s"),
+                    None if headset is None else np.asarray(headset, dtype=np.float64),
                 )
-            record = FrameRecord(
-                im_id, pose.status, pose.quality, pose.T_cam_section, detections, matches
-            )
-            records.append(record)
-            if on_frame:
-                on_frame(record, image)
-            if progress:
-                progress(k, len(ids))
+                for stage, seconds in pose.stage_times_s.items():
+                    times[f"pose_{stage}"] = times.get(f"pose_{stage}", 0.0) + seconds
+                matches: list[Match] = []
+                if (
+                    pose.T_cam_section is not None
+                    and pose.bound95_m <= self.config.criteria.max_pose_bound_m
+                ):
+                    matches = self._frame_evidence(
+                        im_id,
+                        image,
+                        pose.T_cam_section,
+                        pose.quality,
+                        pose.bound95_m,
+                        detections,
+                        depth,
+                        looks,
+                        unexpected,
+                        times,
+                    )
+                record = FrameRecord(
+                    im_id, pose.status, pose.quality, pose.T_cam_section, detections, matches
+                )
+                records.append(record)
+                if on_frame:
+                    on_frame(record, image)
+                if progress:
+                    progress(k, len(ids))
         clock = time.perf_counter()
         poses = {r.im_id: r.T_cam_section for r in records if r.T_cam_section is not None}
 
@@ -265,6 +272,16 @@ class Inspector:
             times,
             time.perf_counter() - started,
         )
+
+    def _read_and_detect(self, recording: Recording, im_id: int) -> _FrameInputs:
+        """Read a frame and detect its parts (above `InspectionConfig.min_score`)."""
+        clock = time.perf_counter()
+        image = recording.bgr(im_id)
+        depth = recording.depth_m(im_id)
+        read_s = time.perf_counter() - clock
+        clock = time.perf_counter()
+        detections = [d for d in self.detector.detect(image) if d.score >= self.config.min_score]
+        return _FrameInputs(image, depth, detections, read_s, time.perf_counter() - clock)
 
     def _refined(
         self,
@@ -353,6 +370,17 @@ class Inspector:
         # edge_support is timed on its own: keep it out of the matching's time
         times["match_evidence"] -= times.get("edge_support", 0.0) - edge_seconds_before
         return matches
+
+
+@dataclass(frozen=True)
+class _FrameInputs:
+    """A frame as read, its detections, and the seconds each took."""
+
+    image: UInt8Image
+    depth_m: np.ndarray | None
+    detections: list[Detection]
+    read_s: float
+    detect_s: float
 
 
 def _lap(times: dict[str, float], stage: str, since: float) -> None:

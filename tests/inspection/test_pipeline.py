@@ -7,11 +7,13 @@ fusion) from detector errors; the real detector's accuracy is a benchmark's busi
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 
 from arinspect.camera import default_camera
+from arinspect.errors import DataFormatError
 from arinspect.inspection.expected import ExpectedViewer
 from arinspect.inspection.fusion import FusionConfig
 from arinspect.inspection.pipeline import InspectionConfig, Inspector
@@ -139,3 +141,18 @@ def test_report_json_and_html(result, recording, tmp_path, defects):
         assert (tmp_path / "report" / "crops" / f"{part_id}.jpg").is_file()
     assert (tmp_path / "report" / "images" / "overview.jpg").is_file()
     assert list((tmp_path / "report").glob("**/.*.tmp")) == []
+
+
+def test_a_corrupt_frame_stops_the_inspection_after_the_frames_before_it(
+    recording, sample_section, tmp_path
+):
+    """Frames are read ahead of the pose; a bad one still fails in order, named."""
+    copy = Recording(shutil.copytree(recording.folder, tmp_path / "walk"))
+    bad_id = copy.frame_ids[5]
+    bad_file = next((copy.folder / "rgb").glob(f"{bad_id:06d}.*"))
+    bad_file.write_bytes(b"\x89PNG broken")
+    seen = []
+    inspector = Inspector(sample_section, copy.camera, OracleDetector(copy))
+    with pytest.raises(DataFormatError, match=bad_file.name):
+        inspector.inspect(copy, on_frame=lambda record, image: seen.append(record.im_id))
+    assert seen == copy.frame_ids[:5]
