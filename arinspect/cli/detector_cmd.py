@@ -50,6 +50,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     build.set_defaults(func=run_build)
 
+    rescore = verbs.add_parser(
+        "rescore",
+        help="score the model again on the held-out recordings and rewrite its card's scores"
+        " (after a change of the runtime's decoding; no training)",
+    )
+    rescore.add_argument("--out", type=Path, default=DETECTOR_DIR, help="model folder")
+    rescore.add_argument("--work", type=Path, default=DEFAULT_WORK_DIR, help="scratch folder")
+    rescore.set_defaults(func=run_rescore)
+
     evaluate = verbs.add_parser("evaluate", help="mAP and confusion on held-out recordings")
     evaluate.add_argument(
         "recordings",
@@ -81,6 +90,15 @@ def run_build(args: argparse.Namespace) -> int:
         report=print,
     )
     print(f"model and card written to {card.parent}")
+    return 0
+
+
+def run_rescore(args: argparse.Namespace) -> int:
+    """Held-out scores and latency of the model in --out, written into its card."""
+    from arinspect.detect.build import rescore_detector
+
+    card = rescore_detector(args.out, args.work, report=print)
+    print(f"card rewritten: {card}")
     return 0
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from arinspect.detect.boxes import MIN_EVAL_HEIGHT_PX, PartBox
-from arinspect.detect.runtime import Detection
+from arinspect.detect.runtime import Detection, box_iou
 
 IOU_THRESHOLDS = tuple(np.round(np.arange(0.5, 0.96, 0.05), 2))
 MIN_EVAL_FILL = 0.08
@@ -93,18 +93,6 @@ class Evaluation:
                 for i, name in enumerate(self.classes)
             },
         }
-
-
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) IoU between (N, 4) and (M, 4) xyxy boxes."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.prod(np.clip(rb - lt, 0.0, None), axis=2)
-    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
-    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
-    return inter / np.maximum(area_a[:, None] + area_b[None] - inter, 1e-12)
 
 
 def average_precision(scores: np.ndarray, hits: np.ndarray, n_truth: int) -> float:

@@ -80,6 +80,43 @@ def letterbox(image: UInt8Image, input_hw: tuple[int, int]) -> tuple[np.ndarray,
     return blob, Letterbox(scale, (pad_x, pad_y))
 
 
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(N, M) IoU between (N, 4) and (M, 4) xyxy boxes."""
+    a = np.asarray(a, dtype=np.float64).reshape(-1, 4)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, 4)
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.prod(np.clip(rb - lt, 0.0, None), axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    return inter / np.maximum(area_a[:, None] + area_b[None] - inter, 1e-12)
+
+
+def box_voting(
+    kept: np.ndarray,
+    boxes_xyxy: np.ndarray,
+    scores: np.ndarray,
+    class_ids: np.ndarray,
+    iou_threshold: float,
+) -> np.ndarray:
+    """(len(kept), 4) kept boxes replaced by the score-weighted mean of their class's boxes.
+
+    Each kept box is averaged with every box of its class (itself included) that overlaps
+    it by at least `iou_threshold`: the candidates NMS suppressed around a part agree on
+    its outline better than the best-scored one alone (box voting, Gidaris & Komodakis
+    2015). On the held-out renders it raised AP@0.5:0.95 from 0.534 to 0.557 and AP@0.5
+    by 0.005 (docs/detector.md).
+    """
+    voted = np.zeros((len(kept), 4))
+    for class_id in np.unique(class_ids[kept]):
+        rows = np.flatnonzero(class_ids[kept] == class_id)
+        same = np.flatnonzero(class_ids == class_id)
+        overlap = box_iou(boxes_xyxy[kept[rows]], boxes_xyxy[same]) >= iou_threshold
+        weights = overlap * scores[same][None, :]
+        voted[rows] = (weights @ boxes_xyxy[same]) / weights.sum(axis=1, keepdims=True)
+    return voted
+
+
 def classwise_nms(
     boxes_xyxy: np.ndarray, scores: np.ndarray, class_ids: np.ndarray, iou_threshold: float
 ) -> np.ndarray:
@@ -107,6 +144,8 @@ class PartDetector:
         score_threshold: Detections below this confidence are dropped.
         nms_iou: IoU above which a lower-scored box of the same class is suppressed.
         max_detections: At most this many detections per image, best first.
+        vote_iou: Each kept box becomes the score-weighted mean of its class's boxes that
+            overlap it this much (`box_voting`); None keeps NMS's boxes as they are.
     """
 
     def __init__(
@@ -114,8 +153,9 @@ class PartDetector:
         model_path: str | Path | None = None,
         threads: int = 2,
         score_threshold: float = 0.3,
-        nms_iou: float = 0.5,
+        nms_iou: float = 0.4,
         max_detections: int = 200,
+        vote_iou: float | None = 0.5,
     ) -> None:
         import onnxruntime as ort
 
@@ -148,6 +188,7 @@ class PartDetector:
         self.score_threshold = score_threshold
         self.nms_iou = nms_iou
         self.max_detections = max_detections
+        self.vote_iou = vote_iou
         self.metadata = dict(meta)
 
     def detect(
@@ -193,9 +234,12 @@ class PartDetector:
         boxes = np.clip(boxes, 0.0, [w, h, w, h])
         scores, class_ids = scores[confident], class_ids[confident]
         keep = classwise_nms(boxes, scores, class_ids, self.nms_iou)[: self.max_detections]
+        kept_boxes = (
+            boxes[keep]
+            if self.vote_iou is None
+            else box_voting(keep, boxes, scores, class_ids, self.vote_iou)
+        )
         return [
-            Detection(
-                self.classes[class_ids[i]], float(scores[i]), tuple(float(v) for v in boxes[i])
-            )
-            for i in keep
+            Detection(self.classes[class_ids[i]], float(scores[i]), tuple(map(float, box)))
+            for i, box in zip(keep, kept_boxes, strict=True)
         ]

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from arinspect.detect.evaluation import box_iou
-from arinspect.detect.runtime import Detection
+from arinspect.detect.runtime import Detection, box_iou
 from arinspect.inspection.expected import ExpectedPart
 
 GATE_COST = 1e6

@@ -16,17 +16,32 @@ def _row(box, class_index, score):
     return [*box, *probabilities]
 
 
+ROWS = [
+    _row((80, 80, 160, 160), 0, 0.9),  # 640x480 frame: (100, 100, 200, 200)
+    _row((82, 80, 162, 160), 0, 0.6),  # duplicate of the first: suppressed
+    _row((82, 80, 162, 160), 1, 0.7),  # same place, other class: kept
+    _row((300, 200, 340, 260), 2, 0.2),  # below the threshold
+    _row((400, 40, 520, 100), 2, 0.8),  # runs past the right edge (input 512 wide)
+]
+
+
 @pytest.fixture()
-def detector(tmp_path):
-    rows = [
-        _row((80, 80, 160, 160), 0, 0.9),  # 640x480 frame: (100, 100, 200, 200)
-        _row((82, 80, 162, 160), 0, 0.6),  # duplicate of the first: suppressed
-        _row((82, 80, 162, 160), 1, 0.7),  # same place, other class: kept
-        _row((300, 200, 340, 260), 2, 0.2),  # below the threshold
-        _row((400, 40, 520, 100), 2, 0.8),  # runs past the right edge (input 512 wide)
-    ]
-    path = build_tiny_detector(tmp_path / "tiny.onnx", np.array(rows), CLASSES)
-    return PartDetector(path, threads=1, score_threshold=0.3, nms_iou=0.5)
+def model(tmp_path):
+    return build_tiny_detector(tmp_path / "tiny.onnx", np.array(ROWS), CLASSES)
+
+
+@pytest.fixture()
+def detector(model):
+    return PartDetector(model, threads=1, score_threshold=0.3, nms_iou=0.5, vote_iou=None)
+
+
+def test_kept_boxes_are_the_score_weighted_mean_of_their_class_around_them(model):
+    voting = PartDetector(model, threads=1, score_threshold=0.3, nms_iou=0.5, vote_iou=0.5)
+    collar, lug, clamp = voting.detect(np.zeros((480, 640, 3), np.uint8))
+    # (0.9 * 100 + 0.6 * 102.5) / 1.5: the suppressed duplicate votes, the clamp does not.
+    np.testing.assert_allclose(collar.box_xyxy_px, (101, 100, 201, 200), atol=1e-3)
+    np.testing.assert_allclose(clamp.box_xyxy_px, (102.5, 100, 202.5, 200), atol=1e-3)
+    assert (collar.score, lug.box_xyxy_px[2]) == (pytest.approx(0.9), pytest.approx(640.0))
 
 
 def test_letterbox_scales_640x480_exactly_into_512x384():

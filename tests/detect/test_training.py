@@ -195,3 +195,30 @@ def test_a_dataset_is_reused_only_for_the_recipe_it_was_rendered_from(tmp_path):
     assert not _holds(tmp_path, replace(TRAIN_SPEC, seed=TRAIN_SPEC.seed + 1))
     assert not _holds(tmp_path, replace(TRAIN_SPEC, frames_per_section=1))
     assert not _holds(tmp_path / "elsewhere", TRAIN_SPEC)
+
+
+def test_rescoring_needs_a_readable_card(tmp_path):
+    from arinspect.detect.build import rescore_detector
+    from arinspect.errors import DataFormatError
+
+    with pytest.raises(DataFormatError, match="model_card.json: cannot read the model card"):
+        rescore_detector(tmp_path, tmp_path / "work")
+    (tmp_path / "model_card.json").write_text("{broken")
+    with pytest.raises(DataFormatError, match="cannot read the model card"):
+        rescore_detector(tmp_path, tmp_path / "work")
+    assert not (tmp_path / "work").exists()
+
+
+def test_the_bundled_card_was_scored_with_the_runtimes_decoding():
+    """Change the runtime's NMS or voting, then run `arinspect detector rescore`."""
+    import inspect
+
+    from arinspect.detect.runtime import PartDetector
+    from arinspect.resources import DETECTOR_MODEL
+
+    card = json.loads((DETECTOR_MODEL.parent / "model_card.json").read_text())
+    defaults = inspect.signature(PartDetector).parameters
+    assert card["decoding"] == {
+        "nms_iou": defaults["nms_iou"].default,
+        "vote_iou": defaults["vote_iou"].default,
+    }
