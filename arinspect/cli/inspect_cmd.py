@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from arinspect.cli.recording_args import add_recording_arguments
+from arinspect.cli.recording_args import add_detector_arguments, add_recording_arguments
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -15,14 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_recording_arguments(parser)
     parser.add_argument("--out", type=Path, required=True, help="report folder to write")
-    parser.add_argument("--model", type=Path, default=None, help="ONNX detector (default: bundled)")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="onnxruntime intra-op threads (the detector runs beside the pose tracking, which"
-        " keeps another core busy)",
-    )
+    add_detector_arguments(parser)
     parser.set_defaults(func=run)
 
 

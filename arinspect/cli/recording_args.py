@@ -1,4 +1,4 @@
-"""Arguments shared by the verbs that work on a recording (``track``, ``inspect``)."""
+"""Arguments shared by the verbs that work on a recording (``track``, ``inspect``, ``replay``)."""
 
 from __future__ import annotations
 
@@ -14,4 +14,16 @@ def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--camera", type=Path, help="camera intrinsics, OpenCV YAML (default: the recording's)"
+    )
+
+
+def add_detector_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--model`` and ``--threads`` of the detector that runs beside the pose tracking."""
+    parser.add_argument("--model", type=Path, default=None, help="ONNX detector (default: bundled)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="onnxruntime intra-op threads (the detector runs beside the pose tracking, which"
+        " keeps another core busy)",
     )

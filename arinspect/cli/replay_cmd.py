@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from arinspect.cli.recording_args import add_recording_arguments
+from arinspect.cli.recording_args import add_detector_arguments, add_recording_arguments
 
 if TYPE_CHECKING:
     from arinspect.client.replay import ReplaySummary
@@ -37,14 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--state", type=Path, help="offline queue folder (default: OUT/queue; kept between runs)"
     )
-    parser.add_argument("--model", type=Path, default=None, help="ONNX detector (default: bundled)")
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=1,
-        help="onnxruntime intra-op threads (the detector runs beside the pose tracking, which"
-        " keeps another core busy)",
-    )
+    add_detector_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.set_defaults(func=run)
 
