@@ -123,6 +123,9 @@ class FusionConfig:
             visible box, below which they box something smaller than the part there (a bare
             hole, an open slot) and do not count as the part.
         area_min_looks: Fewest such detections to judge their size by.
+        suggested_sigmas: A ``present`` part whose detections' offset exceeds its
+            tolerance by this many standard deviations (and `min_offset_m`) is checked
+            again by its edges (`suggests_a_move`).
     """
 
     min_good_looks: int = 2
@@ -151,6 +154,7 @@ class FusionConfig:
     min_offset_looks: int = 3
     min_misplaced_score: float = 0.6
     min_area_ratio: float = 0.6
+    suggested_sigmas: float = 1.5
     area_min_looks: int = 3
 
 
@@ -503,10 +507,7 @@ def _checked_where_moved(
     the part is ``misplaced`` after all. (Few edges there prove nothing: a thin or
     low-contrast part shows few of them even where it is.)
     """
-    if not (
-        _both_measured(at_place, where_moved, config)
-        and _clearly_more_where_moved(at_place, where_moved, config)
-    ):
+    if not edges_confirm_move(at_place, where_moved, config):
         return finding
     moved, drawn = float(np.median(where_moved)), float(np.median(at_place))
     z = _beyond_tolerance_sigmas(part, finding.offset_mm / 1000.0, finding.offset_sigma_m)
@@ -742,6 +743,36 @@ def judged_by_edges(
         reason=f"{measured} from its place by its edges ({detections})"
         if moved
         else f"at its place by its edges (offset {measured}; {detections})",
+    )
+
+
+def suggests_a_move(part: Part, finding: PartFinding, config: FusionConfig) -> bool:
+    """Whether a ``present`` part's detections put it measurably, but not surely, away.
+
+    The offset is at least `FusionConfig.min_offset_m` and exceeds the tolerance by
+    `FusionConfig.suggested_sigmas` standard deviations, short of
+    `FusionConfig.offset_sigmas`: the box of a moved part lags behind it and measures the
+    move short. The pipeline then refines the offset by the part's own edges and calls the
+    part ``misplaced`` only where they confirm it (`edges_confirm_move`).
+    """
+    if finding.status != "present" or finding.offset_m is None:
+        return False
+    length = finding.offset_mm / 1000.0
+    z = _beyond_tolerance_sigmas(part, length, finding.offset_sigma_m)
+    return length >= config.min_offset_m and z >= config.suggested_sigmas
+
+
+def edges_confirm_move(
+    at_place: Sequence[float], where_moved: Sequence[float], config: FusionConfig
+) -> bool:
+    """Whether enough good looks show clearly more of a part's edges where it moved.
+
+    Both measured in `FusionConfig.edge_min_looks` good looks or more, and the median
+    where it moved at least `FusionConfig.edge_present_min` and `FusionConfig.edge_gain`
+    above the median at its drawn place.
+    """
+    return _both_measured(at_place, where_moved, config) and _clearly_more_where_moved(
+        at_place, where_moved, config
     )
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -10,9 +12,11 @@ from arinspect.inspection.evidence import PartLook, centre_jacobian
 from arinspect.inspection.fusion import (
     FusionConfig,
     decide,
+    edges_confirm_move,
     fuse_offset,
     judged_by_edges,
     mount_prior,
+    suggests_a_move,
 )
 
 PART = Part("COL-1", "collar_plate", "meshes/parts/collar_plate.ply", np.eye(4), 3.0, 2.0)
@@ -462,3 +466,26 @@ def test_detections_boxing_something_smaller_at_the_place_do_not_count_as_the_pa
     assert few.status == "present"  # two small boxes are too few to judge by
     moved = decide(PART, "surface", _with_area_ratio(_looks_with_offset([0.08, 0, 0]), 0.5))
     assert moved.status == "misplaced"  # only detections at the place are judged by size
+
+
+def test_a_present_part_suggests_a_move_only_measurably_away():
+    config = FusionConfig()
+    present = decide(PART, "surface", _looks_with_offset(np.zeros(3), noise_px=0.5))
+    assert present.status == "present" and not suggests_a_move(PART, present, config)
+
+    def placed(offset_mm, sigma_mm, status="present"):
+        offset = np.array([offset_mm / 1000.0, 0.0, 0.0])
+        return replace(present, status=status, offset_m=offset, offset_sigma_m=sigma_mm / 1000)
+
+    assert suggests_a_move(PART, placed(40, 18), config)  # 2.1 sigma beyond 3 mm: not sure
+    assert not suggests_a_move(PART, placed(40, 40), config)  # 0.9 sigma: noise
+    assert not suggests_a_move(PART, placed(25, 5), config)  # under 3 cm
+    assert not suggests_a_move(PART, placed(80, 10, "misplaced"), config)
+
+
+def test_edges_confirm_a_move_only_clearly_and_from_enough_looks():
+    config = FusionConfig()
+    assert edges_confirm_move([0.3] * 3, [0.6] * 3, config)
+    assert not edges_confirm_move([0.3] * 3, [0.45] * 3, config)  # under half of its edges
+    assert not edges_confirm_move([0.45] * 3, [0.6] * 3, config)  # not clearly more
+    assert not edges_confirm_move([0.3] * 2, [0.9] * 2, config)  # too few looks
