@@ -87,14 +87,16 @@ class InspectionWorker:
         return outcome
 
     def _inspect(self, unit: BatchUnit, folder: Path) -> dict[str, Any]:
-        from arinspect.inspection.pipeline import Inspector
+        from arinspect.inspection.pipeline import InspectionConfig, Inspector
         from arinspect.inspection.report import ReportWriter
         from arinspect.recording.bop import Recording
 
         recording = Recording(unit.recording)
         section_dir, camera = recording.inputs(unit.section, unit.camera)
         section = self.section(section_dir.resolve())
-        result = Inspector(section, camera, self.detector).inspect(recording)
+        # The workers share the cores out; a read-ahead thread each would oversubscribe them.
+        one_thread = InspectionConfig(read_ahead=False)
+        result = Inspector(section, camera, self.detector, one_thread).inspect(recording)
         ReportWriter(result, recording, str(self.detector.model_path)).write(folder)
         return {"section": section.name, "frames": len(result.frames),
                 "counts": result.counts(), "wall_s": round(result.wall_s, 3)}  # fmt: skip

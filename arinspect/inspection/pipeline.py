@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -64,6 +64,9 @@ class InspectionConfig:
             a present part whose detections suggest a move (`suggests_a_move`).
         offset_refine: How.
         offset_refine_looks: In at most this many of its good looks (the best ones).
+        read_ahead: Read and detect the next frame in a worker thread while the current one
+            is tracked (off: one frame at a time in the calling thread, for processes that
+            already share the cores out, as batch workers do).
     """
 
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
@@ -76,6 +79,7 @@ class InspectionConfig:
     refine_offsets: bool = True
     offset_refine: OffsetRefineConfig = field(default_factory=OffsetRefineConfig)
     offset_refine_looks: int = 6
+    read_ahead: bool = True
 
 
 @dataclass(frozen=True)
@@ -190,13 +194,14 @@ class Inspector:
         records = []
         ids = recording.frame_ids
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-detect") as worker:
-            upcoming = worker.submit(self._read_and_detect, recording, ids[0]) if ids else None
+            read = worker.submit if self.config.read_ahead else _done
+            upcoming = read(self._read_and_detect, recording, ids[0]) if ids else None
             for k, im_id in enumerate(ids, start=1):
                 clock = time.perf_counter()
                 frame = upcoming.result()
                 _lap(times, "frame_wait", clock)
                 if k < len(ids):
-                    upcoming = worker.submit(self._read_and_detect, recording, ids[k])
+                    upcoming = read(self._read_and_detect, recording, ids[k])
                 times["read"] = times.get("read", 0.0) + frame.read_s
                 times["detect"] = times.get("detect", 0.0) + frame.detect_s
                 image, depth, detections = frame.image, frame.depth_m, frame.detections
@@ -425,6 +430,16 @@ class _FrameInputs:
     detections: list[Detection]
     read_s: float
     detect_s: float
+
+
+def _done(function: Callable[..., _FrameInputs], *args: object) -> Future[_FrameInputs]:
+    """`function(*args)` run now, in this thread, as a finished future."""
+    future: Future[_FrameInputs] = Future()
+    try:
+        future.set_result(function(*args))
+    except Exception as exc:  # re-raised by result(), as from a worker thread
+        future.set_exception(exc)
+    return future
 
 
 def _lap(times: dict[str, float], stage: str, since: float) -> None:

@@ -143,16 +143,18 @@ def test_report_json_and_html(result, recording, tmp_path, defects):
     assert list((tmp_path / "report").glob("**/.*.tmp")) == []
 
 
+@pytest.mark.parametrize("read_ahead", [True, False])
 def test_a_corrupt_frame_stops_the_inspection_after_the_frames_before_it(
-    recording, sample_section, tmp_path
+    recording, sample_section, tmp_path, read_ahead
 ):
-    """Frames are read ahead of the pose; a bad one still fails in order, named."""
+    """Frames are read ahead of the pose (or not); a bad one still fails in order, named."""
     copy = Recording(shutil.copytree(recording.folder, tmp_path / "walk"))
     bad_id = copy.frame_ids[5]
     bad_file = next((copy.folder / "rgb").glob(f"{bad_id:06d}.*"))
     bad_file.write_bytes(b"\x89PNG broken")
     seen = []
-    inspector = Inspector(sample_section, copy.camera, OracleDetector(copy))
+    config = InspectionConfig(read_ahead=read_ahead)
+    inspector = Inspector(sample_section, copy.camera, OracleDetector(copy), config)
     with pytest.raises(DataFormatError, match=bad_file.name):
         inspector.inspect(copy, on_frame=lambda record, image: seen.append(record.im_id))
     assert seen == copy.frame_ids[:5]
