@@ -1,12 +1,13 @@
 """The whole inspection of a recording: pose, detection, expected view, matching, fusion.
 
 This is what ``arinspect inspect`` (and the demo) run. Frames are processed in order, one
-at a time (memory stays flat however long the recording). A worker thread reads each
-frame and runs the detector on it while the main thread tracks the pose of the frame
-before and gathers its evidence (onnxruntime, OpenCV and the image decoders release the
-GIL, so the two share the cores): at most two frames are in memory. Per-stage times are
-kept for the benchmark: ``read`` and ``detect`` are the worker's own, ``frame_wait`` what
-the main thread still waited for them.
+at a time (memory stays flat however long the recording). Unless
+`InspectionConfig.read_ahead` is off, a worker thread reads each frame and runs the
+detector on it while the main thread tracks the pose of the frame before and gathers its
+evidence (onnxruntime, OpenCV and the image decoders release the GIL, so the two share
+the cores): at most two frames are in memory. Per-stage times are kept for the benchmark:
+``read`` and ``detect`` are the worker's own, ``frame_wait`` what the main thread still
+waited for them.
 """
 
 from __future__ import annotations
