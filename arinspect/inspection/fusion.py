@@ -126,6 +126,9 @@ class FusionConfig:
         suggested_sigmas: A ``present`` part whose detections' offset exceeds its
             tolerance by this many standard deviations (and `min_offset_m`) is checked
             again by its edges (`suggests_a_move`).
+        part_area_ratio: Median area of detections, over the part's expected visible box,
+            from which they are the part's size (1 % of parts in place below it on the
+            benchmark) and, away from a place depth sees empty, the part moved.
     """
 
     min_good_looks: int = 2
@@ -155,6 +158,7 @@ class FusionConfig:
     min_misplaced_score: float = 0.6
     min_area_ratio: float = 0.6
     suggested_sigmas: float = 1.5
+    part_area_ratio: float = 0.8
     area_min_looks: int = 3
 
 
@@ -459,6 +463,10 @@ def decide(
     # show almost none of it.
     edges_overrule = edges_say_absent and float(np.median(edges)) <= config.edge_overrule_max
     if finding.status == "present" and (depth_says_absent or edges_overrule):
+        if depth_says_absent and (
+            moved := _moved_off_an_empty_place(part, finding, detected, config)
+        ):
+            return moved
         looks_seen_empty = len(depth) if depth_says_absent else len(edges)
         return _contradicted_by_the_place(
             finding, empty_because, looks_seen_empty, edges_overrule, config
@@ -578,6 +586,34 @@ def _missing_instead(
         offset_sigma_m=math.nan,
         confidence=round(_confidence(independent, config), 3),
         reason=reason,
+    )
+
+
+def _moved_off_an_empty_place(
+    part: Part, finding: PartFinding, detected: Sequence[PartLook], config: FusionConfig
+) -> PartFinding | None:
+    """``misplaced``: a place depth sees empty, and detections the part's size away from it.
+
+    Depth seeing through the place rules out the part standing there; detections of its
+    class and its size (median `Match.area_ratio` ≥ `FusionConfig.part_area_ratio`, where
+    the bare hole or pipe left by a removed part is boxed at about half) that put it a
+    measurable distance away (`suggests_a_move`, short of sure on their own) are then the
+    part, moved: a handhole frame moved 9 cm, its lagging boxes 70 ± 27 mm off, was
+    ``missing`` before (docs/inspection.md). None otherwise.
+    """
+    ratios = [look.area_ratio for look in detected if look.area_ratio is not None]
+    if not ratios or float(np.median(ratios)) < config.part_area_ratio:
+        return None
+    if not suggests_a_move(part, finding, config):
+        return None
+    z = _beyond_tolerance_sigmas(part, finding.offset_mm / 1000.0, finding.offset_sigma_m)
+    return replace(
+        finding,
+        status="misplaced",
+        confidence=_move_confidence(z, config),
+        reason=f"{finding.offset_mm:.0f} ± {finding.offset_sigma_m * 1000:.0f} mm from its"
+        f" place: depth sees through its place, and {finding.detected_looks} detections of"
+        " its size put it there",
     )
 
 

@@ -489,3 +489,18 @@ def test_edges_confirm_a_move_only_clearly_and_from_enough_looks():
     assert not edges_confirm_move([0.3] * 3, [0.45] * 3, config)  # under half of its edges
     assert not edges_confirm_move([0.45] * 3, [0.6] * 3, config)  # not clearly more
     assert not edges_confirm_move([0.3] * 2, [0.9] * 2, config)  # too few looks
+
+
+def test_detections_of_the_parts_size_away_from_a_place_depth_sees_empty_are_the_part():
+    """A moved part whose lagging boxes alone measure the move short of sure."""
+    rough = [
+        PartLook(**{**vars(look), "pose_sigma_m": 0.02})
+        for look in _looks_with_offset(np.array([0.05, 0.0, 0.0]), n=6)
+    ]
+    assert decide(PART, "surface", rough).status == "present"  # 50 ± 21 mm: 2.3 sigma
+    moved = decide(PART, "surface", _with_depth_share(_with_area_ratio(rough, 0.95), 0.0))
+    assert moved.status == "misplaced" and moved.offset_mm == pytest.approx(50, abs=1)
+    assert "depth sees through its place" in moved.reason
+    # Boxes of a bare hole, half the part's size, stay "something else": missing.
+    hole = decide(PART, "surface", _with_depth_share(_with_area_ratio(rough, 0.5), 0.0))
+    assert hole.status == "missing"
