@@ -157,9 +157,9 @@ class FusionConfig:
     min_offset_looks: int = 3
     min_misplaced_score: float = 0.6
     min_area_ratio: float = 0.6
+    area_min_looks: int = 3
     suggested_sigmas: float = 1.5
     part_area_ratio: float = 0.8
-    area_min_looks: int = 3
 
 
 @dataclass(frozen=True)
@@ -494,11 +494,14 @@ def _boxed_smaller(detected: Sequence[PartLook], config: FusionConfig) -> float 
     detections are the part's size (`FusionConfig.min_area_ratio`) or too few to say
     (`FusionConfig.area_min_looks`).
     """
+    median = _median_area_ratio(detected, config)
+    return median if median is not None and median < config.min_area_ratio else None
+
+
+def _median_area_ratio(detected: Sequence[PartLook], config: FusionConfig) -> float | None:
+    """Median `PartLook.area_ratio` of the detections (None: fewer than area_min_looks)."""
     ratios = [look.area_ratio for look in detected if look.area_ratio is not None]
-    if len(ratios) < config.area_min_looks:
-        return None
-    median = float(np.median(ratios))
-    return median if median < config.min_area_ratio else None
+    return float(np.median(ratios)) if len(ratios) >= config.area_min_looks else None
 
 
 def _checked_where_moved(
@@ -601,8 +604,8 @@ def _moved_off_an_empty_place(
     part, moved: a handhole frame moved 9 cm, its lagging boxes 70 ± 27 mm off, was
     ``missing`` before (docs/inspection.md). None otherwise.
     """
-    ratios = [look.area_ratio for look in detected if look.area_ratio is not None]
-    if not ratios or float(np.median(ratios)) < config.part_area_ratio:
+    median = _median_area_ratio(detected, config)
+    if median is None or median < config.part_area_ratio:
         return None
     if not suggests_a_move(part, finding, config):
         return None
