@@ -521,15 +521,12 @@ def _checked_where_moved(
     if not edges_confirm_move(at_place, where_moved, config):
         return finding
     moved, drawn = float(np.median(where_moved)), float(np.median(at_place))
-    z = _beyond_tolerance_sigmas(part, finding.offset_mm / 1000.0, finding.offset_sigma_m)
-    sigma_mm = finding.offset_sigma_m * 1000.0
-    return replace(
+    return _misplaced_instead(
+        part,
         finding,
-        status="misplaced",
-        confidence=_move_confidence(z, config),
-        reason=f"{finding.offset_mm:.0f} ± {sigma_mm:.0f} mm from its place, detected only"
-        f" weakly, but the image shows {moved:.0%} of its edges there against {drawn:.0%}"
-        " at its place",
+        f"detected only weakly, but the image shows {moved:.0%} of its edges there against"
+        f" {drawn:.0%} at its place",
+        config,
     )
 
 
@@ -609,14 +606,26 @@ def _moved_off_an_empty_place(
         return None
     if not suggests_a_move(part, finding, config):
         return None
+    return _misplaced_instead(
+        part,
+        finding,
+        f"depth sees through its place, and {finding.detected_looks} detections of its size"
+        " put it there",
+        config,
+    )
+
+
+def _misplaced_instead(
+    part: Part, finding: PartFinding, why: str, config: FusionConfig
+) -> PartFinding:
+    """`finding` turned ``misplaced`` at its detections' offset, and `why`."""
     z = _beyond_tolerance_sigmas(part, finding.offset_mm / 1000.0, finding.offset_sigma_m)
+    sigma_mm = finding.offset_sigma_m * 1000.0
     return replace(
         finding,
         status="misplaced",
         confidence=_move_confidence(z, config),
-        reason=f"{finding.offset_mm:.0f} ± {finding.offset_sigma_m * 1000:.0f} mm from its"
-        f" place: depth sees through its place, and {finding.detected_looks} detections of"
-        " its size put it there",
+        reason=f"{finding.offset_mm:.0f} ± {sigma_mm:.0f} mm from its place, {why}",
     )
 
 
