@@ -267,17 +267,9 @@ class Inspector:
         )
         if self.config.refine_offsets:
             findings = [
-                self._refined(finding, looks[finding.part_id], frame_gradient, poses)
-                if finding.status == "misplaced"
-                else finding
-                for finding in findings
-            ]
-            findings = [
-                self._suggested_move_checked(
-                    finding, looks[finding.part_id], frame_gradient, poses, support_if_moved
+                self._judged_by_its_edges(
+                    finding, looks.get(finding.part_id, []), frame_gradient, poses, support_if_moved
                 )
-                if suggests_a_move(self.parts_by_id[finding.part_id], finding, self.config.fusion)
-                else finding
                 for finding in findings
             ]
         _lap(times, "fuse", clock)
@@ -301,7 +293,7 @@ class Inspector:
         detections = [d for d in self.detector.detect(image) if d.score >= self.config.min_score]
         return _FrameInputs(image, depth, detections, read_s, time.perf_counter() - clock)
 
-    def _suggested_move_checked(
+    def _judged_by_its_edges(
         self,
         finding: PartFinding,
         looks: Sequence[PartLook],
@@ -309,14 +301,20 @@ class Inspector:
         poses: dict[int, FloatArray],
         support_if_moved: SupportIfMoved,
     ) -> PartFinding:
-        """A ``present`` part whose detections suggest a move, checked by its own edges.
+        """A finding judged once more by the part's own edges, where a move is in question.
 
-        ``misplaced`` when the offset refined by its edges is a move (`judged_by_edges`) and
-        the image shows clearly more of its edges there than at its drawn place
-        (`edges_confirm_move`); else the finding stands. Without the second test the
-        refinement, which starts from the detections' offset, "confirmed" ten parts in place
-        on the inspection benchmark (docs/inspection.md).
+        A ``misplaced`` part's offset is refined by its edges (`_refined`). A ``present``
+        part whose detections suggest a move (`suggests_a_move`) is ``misplaced`` when the
+        offset refined by its edges is a move (`judged_by_edges`) and the image shows
+        clearly more of its edges there than at its drawn place (`edges_confirm_move`).
+        Without the second test the refinement, which starts from the detections' offset,
+        "confirmed" ten parts in place on the inspection benchmark (docs/inspection.md).
+        Other findings stand.
         """
+        if finding.status == "misplaced":
+            return self._refined(finding, looks, frame_gradient, poses)
+        if not suggests_a_move(self.parts_by_id[finding.part_id], finding, self.config.fusion):
+            return finding
         refined = self._refined(replace(finding, status="misplaced"), looks, frame_gradient, poses)
         if refined.status != "misplaced":
             return finding
