@@ -97,7 +97,7 @@ class InspectionWorker:
         # The workers share the cores out; a read-ahead thread each would oversubscribe them.
         one_thread = InspectionConfig(read_ahead=False)
         result = Inspector(section, camera, self.detector, one_thread).inspect(recording)
-        ReportWriter(result, recording, str(self.detector.model_path)).write(folder)
+        ReportWriter(result, [recording], str(self.detector.model_path)).write(folder)
         return {"section": section.name, "frames": len(result.frames),
                 "counts": result.counts(), "wall_s": round(result.wall_s, 3)}  # fmt: skip
 

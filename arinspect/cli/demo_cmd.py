@@ -75,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     render_recording(args.section, folder, spec, progress=frame_progress("rendering", "  "))
     elapsed = time.perf_counter() - start
     print(f"  rendered {args.frames} frames in {elapsed:.1f} s (walk-past with depth)")
-    result = inspect_and_report(folder, args.out / "report", indent="  ")
+    result = inspect_and_report([folder], args.out / "report", indent="  ")
     found = {f.part_id: f.status for f in result.findings}
     truth = [(p, "missing") for p in defects.removed] + [(p, "misplaced") for p in defects.moved]
     hits = sum(found.get(p) == status for p, status in truth)

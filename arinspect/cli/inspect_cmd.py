@@ -11,9 +11,11 @@ from arinspect.cli.recording_args import add_detector_arguments, add_recording_a
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``inspect`` verb."""
     parser = subparsers.add_parser(
-        "inspect", help="flag missing and misplaced parts in a recording; write the report"
+        "inspect",
+        help="flag missing and misplaced parts in a recording (or several passes over one"
+        " section); write the report",
     )
-    add_recording_arguments(parser)
+    add_recording_arguments(parser, passes=True)
     parser.add_argument("--out", type=Path, required=True, help="report folder to write")
     add_detector_arguments(parser)
     parser.set_defaults(func=run)
@@ -24,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
     from arinspect.cli.inspection_summary import inspect_and_report
 
     inspect_and_report(
-        args.recording,
+        args.recordings,
         args.out,
         section_dir=args.section,
         camera_path=args.camera,

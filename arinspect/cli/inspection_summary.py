@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from arinspect.inspection.fusion import STATUSES
@@ -33,7 +34,7 @@ def summary_table(result: InspectionResult) -> str:
 
 
 def inspect_and_report(
-    recording_dir: Path,
+    recording_dirs: Sequence[Path],
     out_dir: Path,
     section_dir: Path | None = None,
     camera_path: Path | None = None,
@@ -41,24 +42,25 @@ def inspect_and_report(
     threads: int = 1,
     indent: str = "",
 ) -> InspectionResult:
-    """Inspect a recording, write the report into `out_dir`, print the summary."""
+    """Inspect a recording (or several passes together), write the report, print the summary."""
     from arinspect.cad.section import load_section
     from arinspect.cli.progress import frame_progress
     from arinspect.detect.runtime import PartDetector
     from arinspect.inspection.pipeline import Inspector
     from arinspect.inspection.report import ReportWriter
-    from arinspect.recording.bop import Recording
+    from arinspect.recording.bop import Recording, passes_inputs
 
-    recording = Recording(recording_dir)
-    section_dir, camera = recording.inputs(section_dir, camera_path)
+    recordings = [Recording(folder) for folder in recording_dirs]
+    section_dir, camera = passes_inputs(recordings, section_dir, camera_path)
     section = load_section(section_dir)
     detector = PartDetector(model, threads=threads)
     inspector = Inspector(section, camera, detector)
-    result = inspector.inspect(recording, frame_progress("inspecting", indent))
-    page = ReportWriter(result, recording, str(detector.model_path)).write(out_dir)
+    result = inspector.inspect_passes(recordings, frame_progress("inspecting", indent))
+    page = ReportWriter(result, recordings, str(detector.model_path)).write(out_dir)
     fps = len(result.frames) / max(result.wall_s, 1e-9)
     n = len(result.frames)
-    print(f"{indent}inspected {n} frames in {result.wall_s:.1f} s ({fps:.1f} frames/s)")
+    passes = f" of {len(recordings)} passes" if len(recordings) > 1 else ""
+    print(f"{indent}inspected {n} frames{passes} in {result.wall_s:.1f} s ({fps:.1f} frames/s)")
     print("\n".join(indent + line for line in summary_table(result).splitlines()))
     print(f"{indent}report: {page.resolve()}")
     print(f"{indent}        {(Path(out_dir) / 'report.json').resolve()}")

@@ -6,9 +6,23 @@ import argparse
 from pathlib import Path
 
 
-def add_recording_arguments(parser: argparse.ArgumentParser) -> None:
-    """The recording folder, and optional ``--section`` and ``--camera`` overrides."""
-    parser.add_argument("recording", type=Path, help="recording folder (BOP scene layout)")
+def add_recording_arguments(parser: argparse.ArgumentParser, passes: bool = False) -> None:
+    """The recording folder, and optional ``--section`` and ``--camera`` overrides.
+
+    With `passes`, one or more recording folders (``args.recordings``): passes over one
+    section inspected together.
+    """
+    if passes:
+        parser.add_argument(
+            "recordings",
+            type=Path,
+            nargs="+",
+            metavar="recording",
+            help="recording folder (BOP scene layout); several: passes over one section,"
+            " inspected together (one camera)",
+        )
+    else:
+        parser.add_argument("recording", type=Path, help="recording folder (BOP scene layout)")
     parser.add_argument(
         "--section", type=Path, help="section folder (default: the one recording.json names)"
     )

@@ -216,7 +216,7 @@ def replay(
     unconfirmed = headset.voice.finish(headset.index - 1)
     if unconfirmed is not None:
         summary.steps.append(unconfirmed)
-    document = report_document(result, recording, detector_name)
+    document = report_document(result, [recording], detector_name)
     data = json.dumps(document, indent=2).encode()
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)

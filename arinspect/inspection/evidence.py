@@ -24,6 +24,9 @@ from arinspect.inspection.matching import Match
 from arinspect.pose.covariance import CHI2_3DOF_95
 from arinspect.typed import FloatArray
 
+FrameKey = tuple[int, int]
+"""A frame of an inspection of one or more passes: (pass index, frame id within the pass)."""
+
 
 @dataclass(frozen=True)
 class LookCriteria:
@@ -80,6 +83,8 @@ class PartLook:
             edges in view).
         area_ratio: Area of the matched detection's box over the part's expected visible
             box (`Match.area_ratio`; None without one).
+        pass_index: The pass (recording) the frame belongs to, when one inspection fuses
+            several passes over the section (0 for the first or only one).
     """
 
     im_id: int
@@ -98,6 +103,12 @@ class PartLook:
     pose_sigma_m: float = 0.0
     edge_support: float | None = None
     area_ratio: float | None = None
+    pass_index: int = 0
+
+    @property
+    def frame(self) -> FrameKey:
+        """The look's frame: (pass index, frame id)."""
+        return (self.pass_index, self.im_id)
 
     @property
     def weight(self) -> float:
@@ -234,6 +245,7 @@ def frame_looks(
     criteria: LookCriteria = LookCriteria(),
     edge_support: Callable[[list[str]], list[float | None]] | None = None,
     part_pixels: Callable[[str], PartPixels] | None = None,
+    pass_index: int = 0,
 ) -> dict[str, PartLook]:
     """Evidence of one frame about every part of its expected view.
 
@@ -255,6 +267,7 @@ def frame_looks(
         part_pixels: A part's pixels cast at full resolution (`ExpectedViewer.part_pixels`):
             with depth, asked for a good look whose reduced-resolution pixels are too few
             to tell by depth.
+        pass_index: The pass the frame belongs to (`PartLook.pass_index`).
     """
     by_part = {m.part_id: m for m in matches}
     height_scale = camera.height / 480.0
@@ -316,5 +329,6 @@ def frame_looks(
             pose_sigma_m=pose_bound95_m / np.sqrt(CHI2_3DOF_95),
             edge_support=edges_shown.get(part_id),
             area_ratio=None if match is None else match.area_ratio,
+            pass_index=pass_index,
         )
     return looks

@@ -3,7 +3,8 @@
 - ``missing``: good looks at the part (enough in view, large enough, good pose) where
   the detector did not find it at its place, and depth (where there is depth) does not see
   it either. Looks of one pass are correlated, so at most `FusionConfig.independent_looks`
-  of them count.
+  of each pass count; an inspection may fuse several passes over the section (a second
+  walk to see what the first could not), each bringing its own.
 - ``present`` / ``misplaced``: the part was detected near its place. Its 3-D offset in the
   section frame is fused by least squares from the per-frame shifts of the detection
   against the projected part (each frame constrains two directions; different viewing
@@ -37,7 +38,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from arinspect.cad.section import Part
-from arinspect.inspection.evidence import PartLook
+from arinspect.inspection.evidence import FrameKey, PartLook
 from arinspect.typed import FloatArray
 
 STATUSES = ("present", "missing", "misplaced", "not_verified")
@@ -60,7 +61,8 @@ class FusionConfig:
         present_rate: Smallest detection rate over good looks that means "there".
         detector_recall: Probability the detector finds a present part in a good look
             (held-out renders), for the confidence of "missing".
-        independent_looks: At most this many looks count as independent evidence.
+        independent_looks: At most this many looks of one pass count as independent
+            evidence (each pass brings its own).
         depth_present_min: Share of depth pixels at the part's depth that says "there".
         depth_absent_max: Largest median share of depth pixels at the part's depth, over
             its good looks with depth, that says "not there" ...
@@ -179,6 +181,7 @@ class PartFinding:
         detected_looks: Good looks in which the detector found it at its place.
         best_frame: Frame that shows it best (None if never in view).
         reason: Why, in words (for the report).
+        best_pass: The pass (recording) `best_frame` belongs to.
     """
 
     part_id: str
@@ -192,6 +195,7 @@ class PartFinding:
     detected_looks: int
     best_frame: int | None
     reason: str
+    best_pass: int = 0
 
     @property
     def offset_mm(self) -> float | None:
@@ -219,8 +223,8 @@ def fuse_offset(
     height, at least `pixel_sigma`, with the pose's own noise at the part added), and, with
     depth, its measured 3-D offset (three equations). Each kind's noise is scaled up by the
     scatter of its residuals after a first solve when that is larger; looks beyond
-    `independent_looks` inflate the covariance instead of shrinking it, and the poses'
-    common error (`PartLook.pose_sigma_m`) is added to it once.
+    `independent_looks` of a pass inflate the covariance instead of shrinking it, and the
+    poses' common error (`common_pose_sigma_m`) is added to it once.
     """
     pixel = [look for look in looks if look.jacobian is not None and look.shift_px is not None]
     depth = [look for look in looks if look.depth_offset_m is not None]
@@ -252,20 +256,40 @@ def fuse_offset(
         offset = covariance @ vector
         pixel_scale = max(_residual_rms(shifts - J @ offset), 1.0)
         sigma_depth = max(_residual_rms(D - identity @ offset), config.depth_sigma_m)
-    correlation = max(max(len(pixel), len(depth)) / config.independent_looks, 1.0)
+    measuring = pixel if len(pixel) >= len(depth) else depth
+    correlation = len(measuring) / independent_looks(measuring, config)
     pose_sigma = common_pose_sigma_m([*pixel, *depth], config)
     covariance = covariance * correlation + np.eye(3) * pose_sigma**2
     return offset, covariance
 
 
+def independent_looks(looks: Sequence[PartLook], config: FusionConfig) -> int:
+    """How many of `looks` count as independent: at most `independent_looks` per pass."""
+    per_pass = _by_pass(looks)
+    return sum(min(len(group), config.independent_looks) for group in per_pass.values())
+
+
 def common_pose_sigma_m(looks: Sequence[PartLook], config: FusionConfig) -> float:
-    """Standard deviation (m) of the pose error that the looks of one pass share.
+    """Standard deviation (m) of the pose error that the looks share, pass by pass.
 
     The poses of one pass err together (the same markers, the same bias): averaging looks
     does not shrink their error, so it is added once, after the average (the looks' median
-    pose sigma, at least `FusionConfig.pose_sigma_m`).
+    pose sigma, at least `FusionConfig.pose_sigma_m`). Passes err independently of each
+    other: with several, it is the error of the mean of their common errors.
     """
-    return max(config.pose_sigma_m, float(np.median([look.pose_sigma_m for look in looks])))
+    sigmas = [
+        max(config.pose_sigma_m, float(np.median([look.pose_sigma_m for look in group])))
+        for group in _by_pass(looks).values()
+    ]
+    return float(np.sqrt(np.sum(np.square(sigmas)))) / len(sigmas)
+
+
+def _by_pass(looks: Sequence[PartLook]) -> dict[int, list[PartLook]]:
+    """`looks` grouped by their pass."""
+    groups: dict[int, list[PartLook]] = {}
+    for look in looks:
+        groups.setdefault(look.pass_index, []).append(look)
+    return groups
 
 
 def _box_centre_sigma_px(look: PartLook, config: FusionConfig) -> float:
@@ -307,7 +331,7 @@ def _residual_rms(residual: FloatArray) -> float:
     return float(np.sqrt(residual @ residual / dof)) if dof > 0 else 0.0
 
 
-SupportIfMoved = Callable[[Part, FloatArray, Sequence[int]], list[float]]
+SupportIfMoved = Callable[[Part, FloatArray, Sequence[FrameKey]], list[float]]
 """Share of a part's own edges the image shows with the part moved by an offset (section
 frame, metres), in each of the given frames where enough of them are in view."""
 
@@ -331,16 +355,18 @@ def decide(
     """
     good = [look for look in looks if look.good]
     detected = [look for look in good if look.detection is not None]
-    best = _best_frame(looks, prefer_detected=bool(detected))
+    best = _best_look(looks, prefer_detected=bool(detected))
     base = {
         "part_id": part.id,
         "class_name": part.class_name,
         "frames_seen": len(looks),
         "good_looks": len(good),
         "detected_looks": len(detected),
-        "best_frame": best,
+        "best_frame": None if best is None else best.im_id,
+        "best_pass": 0 if best is None else best.pass_index,
     }
-    depth = [look.depth_present for look in good if look.depth_present is not None]
+    depth_looks = [look for look in good if look.depth_present is not None]
+    depth = [look.depth_present for look in depth_looks]
     depth_says_there = bool(depth) and float(np.median(depth)) >= config.depth_present_min
     through = [look.depth_through for look in good if look.depth_through is not None]
     depth_says_absent = (
@@ -348,7 +374,8 @@ def decide(
         and float(np.median(depth)) <= config.depth_absent_max
         and float(np.median(through)) >= config.depth_through_min
     )
-    edges = [look.edge_support for look in good if look.edge_support is not None]
+    edge_looks = [look for look in good if look.edge_support is not None]
+    edges = [look.edge_support for look in edge_looks]
     edges_say_absent = (
         len(edges) >= config.edge_min_looks and float(np.median(edges)) <= config.edge_absent_max
     )
@@ -383,7 +410,7 @@ def decide(
             f" {biggest:.0f} px tall)",
         )
     rate = len(detected) / len(good)
-    independent = min(len(good), config.independent_looks)
+    independent = independent_looks(good, config)
     if rate <= config.missing_rate:
         partial = sum(1 for look in looks if not look.good and look.detection is not None)
         vetoed_by_partial = partial >= config.partial_detections and not place_empty
@@ -451,12 +478,12 @@ def decide(
     finding = _present_or_misplaced(part, detected, base, rate, fused, config)
     away = finding.status != "present" and finding.offset_m is not None
     if away and support_if_moved and (edges_say_absent or finding.status == "not_verified"):
-        moved = support_if_moved(part, finding.offset_m, [look.im_id for look in good])
+        moved = support_if_moved(part, finding.offset_m, [look.frame for look in good])
         weak = finding.status == "not_verified"  # a move seen only by weak detections
         if edges_say_absent and _both_measured(edges, moved, config):
             no_more = float(np.median(moved)) <= float(np.median(edges))
             if no_more or (weak and not _clearly_more_where_moved(edges, moved, config)):
-                return _detections_of_something_else(finding, edges, moved, config)
+                return _detections_of_something_else(finding, edge_looks, moved, config)
         if weak:
             finding = _checked_where_moved(part, finding, edges, moved, config)
     # Detections at the place argue for the part: the edges overrule them only when they
@@ -467,9 +494,9 @@ def decide(
             moved := _moved_off_an_empty_place(part, finding, detected, config)
         ):
             return moved
-        looks_seen_empty = len(depth) if depth_says_absent else len(edges)
+        seen_empty = independent_looks(depth_looks if depth_says_absent else edge_looks, config)
         return _contradicted_by_the_place(
-            finding, empty_because, looks_seen_empty, edges_overrule, config
+            finding, empty_because, seen_empty, edges_overrule, config
         )
     if finding.status == "present" and (small := _boxed_smaller(detected, config)) is not None:
         finding = decide(
@@ -551,7 +578,7 @@ def _clearly_more_where_moved(
 
 def _detections_of_something_else(
     finding: PartFinding,
-    at_place: Sequence[float],
+    edge_looks: Sequence[PartLook],
     where_moved: Sequence[float],
     config: FusionConfig,
 ) -> PartFinding:
@@ -561,24 +588,25 @@ def _detections_of_something_else(
     hole taken for its sleeve, or an open slot for its collar plate, does not. On the
     inspection benchmark the removed sleeve matched this way showed 3 % of its edges where
     its detections were, against 10 % at its place; the one moved part whose place is seen
-    empty, a far handhole frame, 14 % where it went against 12 %.
+    empty, a far handhole frame, 14 % where it went against 12 %. `edge_looks` are the
+    good looks that measured the edges at its place.
     """
-    drawn, moved = float(np.median(at_place)), float(np.median(where_moved))
+    drawn = float(np.median([look.edge_support for look in edge_looks]))
+    moved = float(np.median(where_moved))
     return _missing_instead(
         finding,
-        len(at_place),
+        independent_looks(edge_looks, config),
         f"the image shows {drawn:.0%} of its drawn edges at its place in its"
-        f" {len(at_place)} good looks, and {moved:.0%} where the {finding.detected_looks}"
+        f" {len(edge_looks)} good looks, and {moved:.0%} where the {finding.detected_looks}"
         f" detection(s) {finding.offset_mm:.0f} mm away put it: they are of something else",
         config,
     )
 
 
 def _missing_instead(
-    finding: PartFinding, looks_seen_empty: int, reason: str, config: FusionConfig
+    finding: PartFinding, independent: int, reason: str, config: FusionConfig
 ) -> PartFinding:
-    """`finding` turned ``missing``: its place seen empty in `looks_seen_empty` good looks."""
-    independent = min(looks_seen_empty, config.independent_looks)
+    """`finding` turned ``missing``: its place seen empty in `independent` good looks."""
     return replace(
         finding,
         status="missing",
@@ -632,7 +660,7 @@ def _misplaced_instead(
 def _contradicted_by_the_place(
     finding: PartFinding,
     seen: str,
-    looks_seen_empty: int,
+    seen_empty: int,
     edges_overrule: bool,
     config: FusionConfig,
 ) -> PartFinding:
@@ -642,7 +670,7 @@ def _contradicted_by_the_place(
     (`edges_overrule`: `FusionConfig.edge_overrule_max`), or when the detections' offset
     was measured (they sit at the place, so they are of something else there);
     ``not_verified`` when only depth sees the place empty and the views could not measure
-    the offset.
+    the offset. `seen_empty`: the independent good looks that saw the place empty.
     """
     measured = finding.offset_m is not None and finding.offset_sigma_m <= config.min_offset_m
     if not (measured or edges_overrule):
@@ -654,7 +682,7 @@ def _contradicted_by_the_place(
         )
     return _missing_instead(
         finding,
-        looks_seen_empty,
+        seen_empty,
         f"{seen}; the {finding.detected_looks} detection(s) at its place are of something else",
         config,
     )
@@ -843,11 +871,11 @@ def _normal_cdf(z: float) -> float:
     return 0.5 * (1.0 + math.erf(z / math.sqrt(2.0)))
 
 
-def _best_frame(looks: Sequence[PartLook], prefer_detected: bool) -> int | None:
+def _best_look(looks: Sequence[PartLook], prefer_detected: bool) -> PartLook | None:
     pool = [look for look in looks if look.detection is not None] if prefer_detected else looks
     if not pool:
         return None
-    return max(pool, key=lambda look: look.weight).im_id
+    return max(pool, key=lambda look: look.weight)
 
 
 def decide_all(

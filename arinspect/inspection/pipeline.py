@@ -1,7 +1,9 @@
 """The whole inspection of a recording: pose, detection, expected view, matching, fusion.
 
 This is what ``arinspect inspect`` (and the demo) run. Frames are processed in order, one
-at a time (memory stays flat however long the recording). Unless
+at a time (memory stays flat however long the recording). Several passes over the section
+(a second walk to look at what the first left unverified) can be inspected together: each
+is tracked on its own, and every part is decided on the looks of all of them. Unless
 `InspectionConfig.read_ahead` is off, a worker thread reads each frame and runs the
 detector on it while the main thread tracks the pose of the frame before and gathers its
 evidence (onnxruntime, OpenCV and the image decoders release the GIL, so the two share
@@ -25,7 +27,7 @@ from arinspect.cad.section import Part, Section
 from arinspect.camera import CameraModel
 from arinspect.detect.runtime import Detection, PartDetector
 from arinspect.inspection.edge_support import EdgeSupportConfig, PartEdgeSupport
-from arinspect.inspection.evidence import LookCriteria, PartLook, frame_looks
+from arinspect.inspection.evidence import FrameKey, LookCriteria, PartLook, frame_looks
 from arinspect.inspection.expected import ExpectedViewer, part_hulls_section
 from arinspect.inspection.fusion import (
     FusionConfig,
@@ -94,6 +96,7 @@ class FrameRecord:
         T_cam_section: (4, 4) pose, metres, or None.
         detections: The frame's detections.
         matches: Detections assigned to parts.
+        pass_index: The pass (recording) the frame belongs to.
     """
 
     im_id: int
@@ -102,18 +105,24 @@ class FrameRecord:
     T_cam_section: FloatArray | None
     detections: list[Detection]
     matches: list[Match]
+    pass_index: int = 0
+
+    @property
+    def frame(self) -> FrameKey:
+        """(pass index, frame id)."""
+        return (self.pass_index, self.im_id)
 
 
 @dataclass
 class InspectionResult:
-    """Findings of one recording.
+    """Findings of one recording, or of several passes over the section.
 
     Attributes:
         section: The section.
         camera: Camera of the frames.
         findings: One per part, in section order.
         unexpected: Detected objects matching no part.
-        frames: Per-frame records.
+        frames: Per-frame records, pass after pass.
         stage_times_s: Wall time per stage over the whole recording, seconds.
         wall_s: Total wall time, seconds.
     """
@@ -186,13 +195,97 @@ class Inspector:
                 and its BGR image, before the next frame is processed (a headset acting
                 live).
         """
+        return self.inspect_passes([recording], progress, on_frame)
+
+    def inspect_passes(
+        self,
+        recordings: Sequence[Recording],
+        progress: Callable[[int, int], None] | None = None,
+        on_frame: Callable[[FrameRecord, UInt8Image], None] | None = None,
+    ) -> InspectionResult:
+        """Inspect several passes over the section (recordings of this camera) as one.
+
+        Each pass is tracked on its own, from its first frame; the looks of all of them
+        decide every part (a part one pass could not see well, another may), and the poses'
+        common error and the correlation of consecutive looks are counted pass by pass.
+
+        Args:
+            recordings: The passes, each with its frames in order.
+            progress: Called with (frames done, frames in all passes) after each frame.
+            on_frame: As for `inspect`; the record's ``pass_index`` says which pass.
+        """
         started = time.perf_counter()
         times: dict[str, float] = {}
-        tracker = PoseTracker(self.section, self.camera, self.config.tracker)
-        meta_frames = {f["im_id"]: f for f in recording.meta.get("frames", [])}
         looks: dict[str, list[PartLook]] = {}
         unexpected = UnexpectedCollector()
-        records = []
+        records: list[FrameRecord] = []
+        total = sum(len(recording.frame_ids) for recording in recordings)
+        for pass_index, recording in enumerate(recordings):
+            done_before = len(records)
+
+            def pass_progress(done: int, _: int, before: int = done_before) -> None:
+                if progress:
+                    progress(before + done, total)
+
+            self._track_pass(
+                pass_index, recording, looks, unexpected, records, times, pass_progress, on_frame
+            )
+        clock = time.perf_counter()
+        poses = {r.frame: r.T_cam_section for r in records if r.T_cam_section is not None}
+
+        @functools.lru_cache(maxsize=16)  # the few parts checked again share their frames
+        def frame_gradient(frame: FrameKey) -> tuple[FloatArray, FloatArray]:
+            pass_index, im_id = frame
+            return gradient_pyramid(recordings[pass_index].bgr(im_id), 1)[0]
+
+        def support_if_moved(
+            part: Part, offset_m: FloatArray, frames: Sequence[FrameKey]
+        ) -> list[float]:
+            """Edge support of a misplaced part where its detections put it (frames re-read)."""
+            shown = []
+            for frame in frames:
+                value = self.edge_support.support(
+                    frame_gradient(frame), poses[frame], part, offset_m
+                )
+                if value is not None:
+                    shown.append(value)
+            return shown
+
+        findings = decide_all(
+            self.section.parts, self.mounts, looks, self.config.fusion, support_if_moved
+        )
+        if self.config.refine_offsets:
+            findings = [
+                self._judged_by_its_edges(
+                    finding, looks.get(finding.part_id, []), frame_gradient, poses, support_if_moved
+                )
+                for finding in findings
+            ]
+        _lap(times, "fuse", clock)
+        return InspectionResult(
+            self.section,
+            self.camera,
+            findings,
+            unexpected.reported(self.drawn_boxes),
+            records,
+            times,
+            time.perf_counter() - started,
+        )
+
+    def _track_pass(
+        self,
+        pass_index: int,
+        recording: Recording,
+        looks: dict[str, list[PartLook]],
+        unexpected: UnexpectedCollector,
+        records: list[FrameRecord],
+        times: dict[str, float],
+        progress: Callable[[int, int], None],
+        on_frame: Callable[[FrameRecord, UInt8Image], None] | None,
+    ) -> None:
+        """Track one pass frame by frame; gather its looks, unexpected objects and records."""
+        tracker = PoseTracker(self.section, self.camera, self.config.tracker)
+        meta_frames = {f["im_id"]: f for f in recording.meta.get("frames", [])}
         ids = recording.frame_ids
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-detect") as worker:
             read = worker.submit if self.config.read_ahead else _done
@@ -223,7 +316,7 @@ class Inspector:
                     and pose.bound95_m <= self.config.criteria.max_pose_bound_m
                 ):
                     matches = self._frame_evidence(
-                        im_id,
+                        (pass_index, im_id),
                         image,
                         pose.T_cam_section,
                         pose.quality,
@@ -235,53 +328,18 @@ class Inspector:
                         times,
                     )
                 record = FrameRecord(
-                    im_id, pose.status, pose.quality, pose.T_cam_section, detections, matches
+                    im_id,
+                    pose.status,
+                    pose.quality,
+                    pose.T_cam_section,
+                    detections,
+                    matches,
+                    pass_index,
                 )
                 records.append(record)
                 if on_frame:
                     on_frame(record, image)
-                if progress:
-                    progress(k, len(ids))
-        clock = time.perf_counter()
-        poses = {r.im_id: r.T_cam_section for r in records if r.T_cam_section is not None}
-
-        @functools.lru_cache(maxsize=16)  # the few parts checked again share their frames
-        def frame_gradient(im_id: int) -> tuple[FloatArray, FloatArray]:
-            return gradient_pyramid(recording.bgr(im_id), 1)[0]
-
-        def support_if_moved(
-            part: Part, offset_m: FloatArray, im_ids: Sequence[int]
-        ) -> list[float]:
-            """Edge support of a misplaced part where its detections put it (frames re-read)."""
-            shown = []
-            for im_id in im_ids:
-                value = self.edge_support.support(
-                    frame_gradient(im_id), poses[im_id], part, offset_m
-                )
-                if value is not None:
-                    shown.append(value)
-            return shown
-
-        findings = decide_all(
-            self.section.parts, self.mounts, looks, self.config.fusion, support_if_moved
-        )
-        if self.config.refine_offsets:
-            findings = [
-                self._judged_by_its_edges(
-                    finding, looks.get(finding.part_id, []), frame_gradient, poses, support_if_moved
-                )
-                for finding in findings
-            ]
-        _lap(times, "fuse", clock)
-        return InspectionResult(
-            self.section,
-            self.camera,
-            findings,
-            unexpected.reported(self.drawn_boxes),
-            records,
-            times,
-            time.perf_counter() - started,
-        )
+                progress(k, len(ids))
 
     def _read_and_detect(self, recording: Recording, im_id: int) -> _FrameInputs:
         """Read a frame and detect its parts (above `InspectionConfig.min_score`)."""
@@ -297,8 +355,8 @@ class Inspector:
         self,
         finding: PartFinding,
         looks: Sequence[PartLook],
-        frame_gradient: Callable[[int], tuple[FloatArray, FloatArray]],
-        poses: dict[int, FloatArray],
+        frame_gradient: Callable[[FrameKey], tuple[FloatArray, FloatArray]],
+        poses: dict[FrameKey, FloatArray],
         support_if_moved: SupportIfMoved,
     ) -> PartFinding:
         """A finding judged once more by the part's own edges, where a move is in question.
@@ -321,7 +379,7 @@ class Inspector:
         part = self.parts_by_id[finding.part_id]
         good = [look for look in looks if look.good]
         at_place = [look.edge_support for look in good if look.edge_support is not None]
-        there = support_if_moved(part, refined.offset_m, [look.im_id for look in good])
+        there = support_if_moved(part, refined.offset_m, [look.frame for look in good])
         if not edges_confirm_move(at_place, there, self.config.fusion):
             return finding
         shown = f"{float(np.median(there)):.0%} of its edges there against"
@@ -335,14 +393,14 @@ class Inspector:
         self,
         finding: PartFinding,
         looks: Sequence[PartLook],
-        frame_gradient: Callable[[int], tuple[FloatArray, FloatArray]],
-        poses: dict[int, FloatArray],
+        frame_gradient: Callable[[FrameKey], tuple[FloatArray, FloatArray]],
+        poses: dict[FrameKey, FloatArray],
     ) -> PartFinding:
         """A misplaced part's offset refined by its own edges in its best good looks."""
         part = self.parts_by_id[finding.part_id]
         good = sorted((look for look in looks if look.good), key=lambda look: -look.weight)
         images = [
-            LookImage(poses[look.im_id], frame_gradient(look.im_id))
+            LookImage(poses[look.frame], frame_gradient(look.frame))
             for look in good[: self.config.offset_refine_looks]
         ]
         sigma = max(finding.offset_sigma_m, 0.01) * self.config.offset_refine.prior_scale
@@ -361,7 +419,7 @@ class Inspector:
 
     def _frame_evidence(
         self,
-        im_id: int,
+        frame_key: FrameKey,
         image: UInt8Image,
         T_cam_section: FloatArray,
         pose_quality: float,
@@ -372,6 +430,7 @@ class Inspector:
         unexpected: UnexpectedCollector,
         times: dict[str, float],
     ) -> list[Match]:
+        pass_index, im_id = frame_key
         clock = time.perf_counter()
         view = self.viewer.view(T_cam_section)
         _lap(times, "expected_view", clock)
@@ -407,13 +466,16 @@ class Inspector:
             self.config.criteria,
             edge_support,
             lambda part_id: self.viewer.part_pixels(T_cam_section, view.parts[part_id]),
+            pass_index,
         )
         for part_id, look in frame.items():
             looks.setdefault(part_id, []).append(look)
         for i in unmatched:
             det = detections[i]
             u, v = box_centre(det.box_xyxy_px)
-            unexpected.add(im_id, det.class_name, det.score, det.box_xyxy_px, view.point_at(u, v))
+            unexpected.add(
+                im_id, det.class_name, det.score, det.box_xyxy_px, view.point_at(u, v), pass_index
+            )
         _lap(times, "match_evidence", clock)
         # edge_support is timed on its own: keep it out of the matching's time
         times["match_evidence"] -= times.get("edge_support", 0.0) - edge_seconds_before

@@ -2,16 +2,19 @@
 
 ``report.json`` holds one entry per part (``id``, ``class``, ``status``, ``offset_mm``,
 ``confidence``, ``frames_seen``, ``best_frame`` and the details behind them) and the
-unexpected objects. The HTML report shows a rendered overview of the section with every
-part coloured by status, the findings, and for each finding a crop of its best frame with
-the expected outline drawn over it (green present, red missing, amber misplaced with the
-offset arrow, grey not verified), plus full-frame overlays. Files are written to a
+unexpected objects; ``passes`` lists the recordings inspected together (one usually), and
+``best_pass`` says which of them a best frame is in. The HTML report shows a rendered
+overview of the section with every part coloured by status, the findings, and for each
+finding a crop of its best frame with the expected outline drawn over it (green present,
+red missing, amber misplaced with the offset arrow, grey not verified), plus full-frame
+overlays. Files are written to a
 temporary name and renamed, so a crash never leaves a half-written report.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,10 +25,11 @@ from arinspect import __version__
 from arinspect.atomic_write import write_atomic
 from arinspect.camera import CameraModel
 from arinspect.geometry import look_at_T_cam_world
+from arinspect.inspection.evidence import FrameKey
 from arinspect.inspection.expected import part_hulls_section
 from arinspect.inspection.fusion import PartFinding
 from arinspect.inspection.pipeline import InspectionResult
-from arinspect.inspection.report_html import STATUS_BGR, report_html
+from arinspect.inspection.report_html import STATUS_BGR, overlay_file_name, report_html
 from arinspect.recording.bop import Recording
 from arinspect.recording.trajectory import section_bounds
 from arinspect.render.renderer import RenderOptions, render
@@ -62,19 +66,21 @@ def finding_dict(finding: PartFinding) -> dict:
         "good_looks": finding.good_looks,
         "detected_looks": finding.detected_looks,
         "best_frame": finding.best_frame,
+        "best_pass": finding.best_pass,
         "reason": finding.reason,
     }
 
 
-def report_document(result: InspectionResult, recording: Recording, model: str) -> dict:
-    """The whole report.json document."""
+def report_document(result: InspectionResult, recordings: Sequence[Recording], model: str) -> dict:
+    """The whole report.json document of an inspection of `recordings` (its passes)."""
     statuses: dict[str, int] = {}
     for frame in result.frames:
         statuses[frame.pose_status] = statuses.get(frame.pose_status, 0) + 1
     n = max(len(result.frames), 1)
     return {
         "section": result.section.name,
-        "recording": str(Path(recording.folder).resolve()),
+        "recording": str(Path(recordings[0].folder).resolve()),
+        "passes": [str(Path(recording.folder).resolve()) for recording in recordings],
         "detector": model,
         "counts": result.counts(),
         "parts": [finding_dict(f) for f in result.findings],
@@ -84,6 +90,7 @@ def report_document(result: InspectionResult, recording: Recording, model: str) 
                 "position_section_m": [round(float(v), 3) for v in obj.position_section],
                 "frames_seen": len(obj.frames),
                 "best_frame": obj.best_frame,
+                "best_pass": obj.best_pass,
                 "score": round(obj.best_score, 3),
             }
             for obj in result.unexpected
@@ -110,21 +117,29 @@ def part_outline(
 
 
 class ReportWriter:
-    """Writes report.json, images and report.html for one inspection."""
+    """Writes report.json, images and report.html for one inspection.
 
-    def __init__(self, result: InspectionResult, recording: Recording, model: str) -> None:
+    Args:
+        result: The inspection.
+        recordings: Its passes, in the order inspected (one usually).
+        model: The detector, as the report names it.
+    """
+
+    def __init__(
+        self, result: InspectionResult, recordings: Sequence[Recording], model: str
+    ) -> None:
         self.result = result
-        self.recording = recording
+        self.recordings = list(recordings)
         self.model = model
         self.camera = result.camera
         self.hulls = part_hulls_section(result.section)
-        self.frames = {f.im_id: f for f in result.frames}
+        self.frames = {f.frame: f for f in result.frames}
 
     def write(self, out_dir: str | Path) -> Path:
         """Write everything into `out_dir`; returns the path of report.html."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        document = report_document(self.result, self.recording, self.model)
+        document = report_document(self.result, self.recordings, self.model)
         write_atomic(out_dir / "report.json", json.dumps(document, indent=2).encode())
         overview = write_image(out_dir / "images" / "overview.jpg", self.overview())
         crops = {}
@@ -136,11 +151,8 @@ class ReportWriter:
                         out_dir / "crops" / f"{finding.part_id}.jpg", crop
                     )
         overlays = [
-            (
-                im_id,
-                write_image(out_dir / "overlays" / f"frame_{im_id:06d}.jpg", self.overlay(im_id)),
-            )
-            for im_id in self._overlay_frames()
+            write_image(out_dir / "overlays" / overlay_file_name(frame), self.overlay(frame))
+            for frame in self._overlay_frames()
         ]
         page = out_dir / "report.html"
         write_atomic(page, report_html(document, overview, crops, overlays).encode())
@@ -201,10 +213,12 @@ class ReportWriter:
 
     def crop(self, finding: PartFinding) -> UInt8Image | None:
         """The best frame around the part, with its expected outline and offset arrow."""
-        frame = self.frames.get(finding.best_frame) if finding.best_frame is not None else None
+        if finding.best_frame is None:
+            return None
+        frame = self.frames.get((finding.best_pass, finding.best_frame))
         if frame is None or frame.T_cam_section is None:
             return None
-        image = self.recording.bgr(frame.im_id).copy()
+        image = self.recordings[frame.pass_index].bgr(frame.im_id).copy()
         self._draw_parts(image, frame.T_cam_section, self.camera, fill=False)
         outline = part_outline(self.camera, frame.T_cam_section, self.hulls[finding.part_id])
         if outline is None:
@@ -219,10 +233,10 @@ class ReportWriter:
         scale = 240.0 / max(crop.shape[:2])
         return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
 
-    def overlay(self, im_id: int) -> UInt8Image:
+    def overlay(self, key: FrameKey) -> UInt8Image:
         """A full frame with every part's expected outline and the frame's detections."""
-        frame = self.frames[im_id]
-        image = self.recording.bgr(im_id).copy()
+        frame = self.frames[key]
+        image = self.recordings[frame.pass_index].bgr(frame.im_id).copy()
         if frame.T_cam_section is not None:
             self._draw_parts(image, frame.T_cam_section, self.camera, fill=False)
         for det in frame.detections:
@@ -230,13 +244,13 @@ class ReportWriter:
             cv2.rectangle(image, (x0, y0), (x1, y1), (255, 255, 255), 1, cv2.LINE_AA)
         return image
 
-    def _overlay_frames(self) -> list[int]:
+    def _overlay_frames(self) -> list[FrameKey]:
         best = [
-            f.best_frame
+            (f.best_pass, f.best_frame)
             for f in self.result.findings
             if f.status in ("missing", "misplaced") and f.best_frame is not None
         ]
         chosen = list(dict.fromkeys(best))[:MAX_OVERLAYS]
         if not chosen and self.result.frames:
-            chosen = [self.result.frames[len(self.result.frames) // 2].im_id]
+            chosen = [self.result.frames[len(self.result.frames) // 2].frame]
         return chosen

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 STATUS_BGR = {
     "present": (60, 170, 40),
@@ -35,7 +36,7 @@ def report_html(
     document: dict,
     overview: str,
     crops: Mapping[str, str],
-    overlays: Sequence[tuple[int, str]],
+    overlays: Sequence[str],
     links: Mapping[str, Sequence[AnnotationLink]] | None = None,
 ) -> str:
     """The report page (inline CSS, images by relative path).
@@ -44,7 +45,7 @@ def report_html(
         document: The ``report.json`` document.
         overview: Path of the overview image.
         crops: Path of each finding's crop, by part id.
-        overlays: (frame id, path) of the full-frame overlays.
+        overlays: Paths of the full-frame overlays (named by `overlay_file_name`).
         links: Annotations per part id; None when the report was not linked (no column).
     """
     e = html.escape
@@ -66,21 +67,31 @@ def report_html(
             f'<tr id="part-{e(part["id"])}"><td>{e(part["id"])}</td><td>{e(part["class"])}</td>'
             f'<td style="color:{colour};font-weight:bold">{e(part["status"])}</td>'
             f"<td>{offset}</td><td>{part['confidence']:.2f}</td><td>{part['frames_seen']}</td>"
-            f"<td>{'' if part['best_frame'] is None else part['best_frame']}</td>"
+            f"<td>{_frame_label(document, part.get('best_pass', 0), part['best_frame'])}</td>"
             f"<td>{e(part['reason'])}</td><td>{image}</td>{annotations}</tr>"
         )
     unexpected = (
         "".join(
             f"<li>{e(u['class'])} near {u['position_section_m']} m (section frame),"
-            f" {u['frames_seen']} frames, best frame {u['best_frame']}</li>"
+            f" {u['frames_seen']} frames, best frame"
+            f" {_frame_label(document, u.get('best_pass', 0), u['best_frame'])}</li>"
             for u in document["unexpected"]
         )
         or "<li>none</li>"
     )
     overlay_html = "".join(
-        f'<figure><img src="{e(path)}" alt="frame {im_id}"><figcaption>frame {im_id}'
+        f'<figure><img src="{e(path)}" alt="{e(caption)}"><figcaption>{e(caption)}'
         "</figcaption></figure>"
-        for im_id, path in overlays
+        for path in overlays
+        for caption in [_overlay_caption(document, path)]
+    )
+    passes = _passes(document)
+    recordings = (
+        f"Recording <code>{e(passes[0])}</code>"
+        if len(passes) == 1
+        else f"{len(passes)} passes ("
+        + ", ".join(f"{k + 1}: <code>{e(path)}</code>" for k, path in enumerate(passes))
+        + ")"
     )
     annotations_header = "" if links is None else "<th>annotations</th>"
     timing = document["timing"]
@@ -95,7 +106,7 @@ figure img {{ max-width: 480px; }} td ul {{ margin: 0; padding-left: 1.2em; }}
 </style></head><body>
 <h1>Inspection of section {e(document["section"])}</h1>
 <p>{e(summary)}</p>
-<p>Recording <code>{e(document["recording"])}</code>, {document["frames"]["total"]} frames,
+<p>{recordings}, {document["frames"]["total"]} frames,
 {timing["frames_per_s"]:.1f} frames/s; detector <code>{e(document["detector"])}</code>;
 {e(document["tool"])}, {e(document["created_utc"])}.</p>
 <h2>Overview</h2>
@@ -121,3 +132,32 @@ def _links_cell(links: Sequence[AnnotationLink]) -> str:
         for link in links
     )
     return f"<ul>{items}</ul>"
+
+
+def overlay_file_name(frame: tuple[int, int]) -> str:
+    """File name of the overlay of a frame (pass index, frame id).
+
+    ``frame_000012.jpg`` in the first pass, ``pass2_frame_000012.jpg`` in the second.
+    """
+    pass_index, im_id = frame
+    name = f"frame_{im_id:06d}.jpg"
+    return name if pass_index == 0 else f"pass{pass_index + 1}_{name}"
+
+
+def _overlay_caption(document: dict, path: str) -> str:
+    """The caption of an overlay, from its file name (`overlay_file_name`)."""
+    head, _, im_id = PurePosixPath(path).stem.rpartition("frame_")
+    pass_index = int(head.removeprefix("pass").rstrip("_")) - 1 if head else 0
+    return "frame " + _frame_label(document, pass_index, int(im_id))
+
+
+def _passes(document: dict) -> list[str]:
+    """The recordings a report inspected (reports before passes name one)."""
+    return document.get("passes") or [document["recording"]]
+
+
+def _frame_label(document: dict, pass_index: int, im_id: int | None) -> str:
+    """A frame as the page names it: its id, and its pass when there are several."""
+    if im_id is None:
+        return ""
+    return str(im_id) if len(_passes(document)) == 1 else f"{im_id} (pass {pass_index + 1})"

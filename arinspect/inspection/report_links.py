@@ -68,10 +68,7 @@ def link_report(
                 url=viewer_url(server_url, section_id, annotation["id"]),
             ))  # fmt: skip
     crops = {p.stem: f"crops/{p.name}" for p in sorted((report_dir / "crops").glob("*.jpg"))}
-    overlays = [
-        (int(p.stem.removeprefix("frame_")), f"overlays/{p.name}")
-        for p in sorted((report_dir / "overlays").glob("frame_*.jpg"))
-    ]
+    overlays = [f"overlays/{p.name}" for p in sorted((report_dir / "overlays").glob("*.jpg"))]
     page = report_html(document, OVERVIEW, crops, overlays, links)
     stored = {part: [asdict(link) for link in items] for part, items in links.items()}
     write_atomic(report_dir / "annotations.json", json.dumps(stored, indent=2).encode())

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from arinspect.inspection.evidence import FrameKey
 from arinspect.typed import FloatArray
 
 
@@ -26,28 +27,30 @@ class UnexpectedObject:
     Attributes:
         class_name: Detected class.
         position_section: (3,) mean position where it was seen, section frame, metres.
-        frames: Frames it was detected in.
+        frames: Frames it was detected in, as (pass index, frame id).
         best_score: Highest detection score.
         best_frame: Frame of the highest score.
         best_box_xyxy_px: Detection box in that frame.
+        best_pass: The pass (recording) of `best_frame`.
     """
 
     class_name: str
     position_section: FloatArray
-    frames: list[int] = field(default_factory=list)
+    frames: list[FrameKey] = field(default_factory=list)
     best_score: float = 0.0
     best_frame: int = -1
     best_box_xyxy_px: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    best_pass: int = 0
     _points: list[FloatArray] = field(default_factory=list, repr=False)
 
-    def add(self, im_id: int, point: FloatArray, score: float, box: tuple[float, ...]) -> None:
-        """Add one sighting."""
+    def add(self, frame: FrameKey, point: FloatArray, score: float, box: tuple[float, ...]) -> None:
+        """Add one sighting in `frame` (pass index, frame id)."""
         self._points.append(point)
         self.position_section = np.mean(self._points, axis=0)
-        if im_id not in self.frames:
-            self.frames.append(im_id)
+        if frame not in self.frames:
+            self.frames.append(frame)
         if score > self.best_score:
-            self.best_score, self.best_frame = score, im_id
+            self.best_score, (self.best_pass, self.best_frame) = score, frame
             self.best_box_xyxy_px = tuple(box)  # type: ignore[assignment]
 
 
@@ -82,17 +85,21 @@ class UnexpectedCollector:
         score: float,
         box: tuple[float, ...],
         point_section: FloatArray | None,
+        pass_index: int = 0,
     ) -> None:
-        """One unmatched detection and its surface point (None: its ray hits no CAD)."""
+        """One unmatched detection and its surface point (None: its ray hits no CAD).
+
+        Sightings of several passes over the section gather into the same objects.
+        """
         if score < self.min_score or point_section is None:
             return
         for obj in self.objects:
             near = np.linalg.norm(obj.position_section - point_section) <= self.cluster_radius_m
             if obj.class_name == class_name and near:
-                obj.add(im_id, point_section, score, box)
+                obj.add((pass_index, im_id), point_section, score, box)
                 return
         obj = UnexpectedObject(class_name, np.asarray(point_section, dtype=np.float64))
-        obj.add(im_id, point_section, score, box)
+        obj.add((pass_index, im_id), point_section, score, box)
         self.objects.append(obj)
 
     def reported(

@@ -284,3 +284,41 @@ class Recording:
                 path,
                 f"frame is {_wh(image.shape)} px, the camera is {expected[1]}x{expected[0]}",
             )
+
+
+def passes_inputs(
+    recordings: list[Recording],
+    section_dir: str | Path | None = None,
+    camera_path: str | Path | None = None,
+) -> tuple[Path, CameraModel]:
+    """The section and camera to inspect several passes over one section with, together.
+
+    Each pass resolves them as `Recording.inputs` does; they must agree: one section
+    (the same folder), one camera (the same intrinsics and image size), since the passes'
+    looks at each part are fused in the section frame with one camera model.
+
+    Raises:
+        ConfigError: no recordings, or a pass of another section or camera (named).
+    """
+    if not recordings:
+        raise ConfigError("no recording to inspect")
+    section, camera = recordings[0].inputs(section_dir, camera_path)
+    for recording in recordings[1:]:
+        other_section, other_camera = recording.inputs(section_dir, camera_path)
+        if other_section.resolve() != section.resolve():
+            raise ConfigError(
+                f"{recording.folder}: a recording of section {other_section}, not of {section}"
+                f" like {recordings[0].folder}; passes inspected together must be of one section"
+            )
+        same_camera = (
+            other_camera.image_size_wh == camera.image_size_wh
+            and np.allclose(other_camera.K, camera.K)
+            and other_camera.dist.shape == camera.dist.shape
+            and np.allclose(other_camera.dist, camera.dist)
+        )
+        if not same_camera:
+            raise ConfigError(
+                f"{recording.folder}: its camera differs from that of {recordings[0].folder};"
+                " passes inspected together must share one camera (or give --camera)"
+            )
+    return section, camera

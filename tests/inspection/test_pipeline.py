@@ -109,7 +109,7 @@ def test_seeded_defects_are_found_and_nothing_else(result, defects):
 
 @pytest.mark.slow
 def test_report_json_and_html(result, recording, tmp_path, defects):
-    page = ReportWriter(result, recording, "oracle").write(tmp_path / "report")
+    page = ReportWriter(result, [recording], "oracle").write(tmp_path / "report")
     document = json.loads((tmp_path / "report" / "report.json").read_text())
     parts = {p["id"]: p for p in document["parts"]}
     assert set(parts) == {p.id for p in result.section.parts}

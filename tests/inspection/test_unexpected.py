@@ -23,7 +23,7 @@ def test_an_object_needs_enough_frames_and_score() -> None:
     sightings(collector, "lifting_lug", [7.0, 5.0, 0.0], frames=3)
     reported = collector.reported()
     assert [o.class_name for o in reported] == ["lifting_lug"]
-    assert reported[0].frames == [0, 1, 2]
+    assert reported[0].frames == [(0, 0), (0, 1), (0, 2)]
     np.testing.assert_allclose(reported[0].position_section, [7.01, 5.0, 0.0])
 
 
