@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import cv2
 import numpy as np
 import pytest
 
 from arinspect.cli import main
+from arinspect.resources import SAMPLE_SECTION_DIR
 from tests.detect.tiny_model import build_tiny_detector
 
 CLASSES = ["collar_plate", "pipe_clamp"]
@@ -72,6 +74,34 @@ def test_inspect_writes_report_for_every_part(tmp_path, tiny_model, fixtures_dir
     assert (out / "report.html").read_text().startswith("<!doctype html>")
     printed = capsys.readouterr().out
     assert "inspected 4 frames" in printed and str(out / "report.html") in printed
+
+
+def test_inspect_fuses_several_passes_into_one_report(tmp_path, tiny_model, fixtures_dir, capsys):
+    out = tmp_path / "report"
+    passes = [fixtures_dir / "defects", fixtures_dir / "walk_depth"]
+    assert main(["inspect", *map(str, passes), "--model", str(tiny_model), "--out", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["passes"] == [str(p.resolve()) for p in passes]
+    assert report["frames"]["total"] == 4 + 5
+    assert {p["best_pass"] for p in report["parts"] if p["best_frame"] is not None} <= {0, 1}
+    assert "2 passes" in (out / "report.html").read_text()
+    assert "inspected 9 frames of 2 passes" in capsys.readouterr().out
+
+
+def test_passes_of_another_section_or_camera_are_refused(
+    tmp_path, tiny_model, fixtures_dir, capsys
+):
+    moved = shutil.copytree(fixtures_dir / "defects", tmp_path / "elsewhere" / "defects")
+    args = ["inspect", str(fixtures_dir / "defects"), str(moved), "--model", str(tiny_model)]
+    assert main([*args, "--out", str(tmp_path / "r")]) == 1
+    assert "passes inspected together must be of one section" in capsys.readouterr().err
+    camera = moved / "camera.yaml"
+    camera.write_text(camera.read_text().replace("600., 0., 319.5", "610., 0., 319.5"))
+    section = ["--section", str(SAMPLE_SECTION_DIR)]
+    assert main([*args, *section, "--out", str(tmp_path / "r")]) == 1
+    err = capsys.readouterr().err
+    assert str(moved) in err and "must share one camera" in err
+    assert not (tmp_path / "r" / "report.json").exists()
 
 
 def test_inspect_without_section_fails_cleanly(tmp_path, tiny_model, capsys):

@@ -1,8 +1,9 @@
 """A stand-in detector for inspection tests: the rendered truth's visible boxes, in order.
 
 It returns, for each frame of a rendered recording (taken in frame order, as the inspector
-reads them), one detection per part with enough visible pixels, at the part's actual
-(possibly moved) place, so that inspection logic is tested apart from detector errors.
+reads them; several passes one after the other), one detection per part with enough
+visible pixels, at the part's actual (possibly moved) place, so that inspection logic is
+tested apart from detector errors.
 """
 
 from __future__ import annotations
@@ -14,18 +15,22 @@ from arinspect.recording.bop import Recording
 
 
 class OracleDetector:
-    """Perfect detections from a recording's label maps."""
+    """Perfect detections from the label maps of a recording, or of several passes in turn."""
 
-    def __init__(self, recording: Recording, min_pixels: int = 30) -> None:
-        self.recording = recording
-        self.labels = recording_labels(recording)
+    def __init__(self, *recordings: Recording, min_pixels: int = 30) -> None:
+        self.frames = []
+        for recording in recordings:
+            labels = recording_labels(recording)
+            self.frames += [(recording, im_id, labels) for im_id in recording.frame_ids]
         self.min_pixels = min_pixels
         self._next = 0
-        self.classes = sorted({lab.class_name for lab in self.labels if lab.kind == "part"})
+        self.classes = sorted(
+            {lab.class_name for _, _, labels in self.frames for lab in labels if lab.kind == "part"}
+        )
         self.model_path = "oracle"
 
     def detect(self, image, stage_times_s=None) -> list[Detection]:
-        im_id = self.recording.frame_ids[self._next]
+        recording, im_id, labels = self.frames[self._next]
         self._next += 1
-        boxes = part_boxes(self.recording.label_map(im_id), self.labels, self.min_pixels)
+        boxes = part_boxes(recording.label_map(im_id), labels, self.min_pixels)
         return [Detection(b.class_name, 0.9, b.box_xyxy_px) for b in boxes]

@@ -11,9 +11,11 @@ from arinspect.geometry import look_at_T_cam_world, make_T
 from arinspect.inspection.evidence import PartLook, centre_jacobian
 from arinspect.inspection.fusion import (
     FusionConfig,
+    common_pose_sigma_m,
     decide,
     edges_confirm_move,
     fuse_offset,
+    independent_looks,
     judged_by_edges,
     mount_prior,
     suggests_a_move,
@@ -274,6 +276,50 @@ def test_the_poses_common_error_is_not_averaged_away():
     assert decide(PART, "surface", rough).status == "present"  # (50 - 3) mm: 2.35 sigma of 20 mm
 
 
+def _in_pass(looks, pass_index, first_im_id=0):
+    return [
+        replace(look, pass_index=pass_index, im_id=first_im_id + k) for k, look in enumerate(looks)
+    ]
+
+
+def test_each_pass_brings_its_own_independent_looks():
+    one_pass = [_look(k, detected=False) for k in range(16)]
+    two_passes = [*_in_pass(one_pass[:8], 0), *_in_pass(one_pass[8:], 1)]
+    assert independent_looks(one_pass, FusionConfig()) == 8  # consecutive looks correlate
+    assert independent_looks(two_passes, FusionConfig()) == 16
+    assert independent_looks([*_in_pass(one_pass[:12], 0), *_in_pass(one_pass[:3], 1)],
+                             FusionConfig()) == 11  # fmt: skip
+    config = FusionConfig(independent_looks=2)  # confidence short of 1.0 at 2 and 4 looks
+    alone = decide(PART, "surface", one_pass[:4], config)
+    together = decide(PART, "surface", [*_in_pass(one_pass[:2], 0), *_in_pass(one_pass[:2], 1)],
+                      config)  # fmt: skip
+    assert alone.status == together.status == "missing"
+    assert alone.confidence == pytest.approx(1 - 0.15**2, abs=1e-3)
+    assert together.confidence == pytest.approx(1 - 0.15**4, abs=1e-3)
+
+
+def test_the_poses_common_errors_of_several_passes_average():
+    """Each pass's poses err together; two passes' common errors are independent."""
+    config = FusionConfig()
+    looks = [replace(look, pose_sigma_m=0.02) for look in _looks_with_offset(np.zeros(3), n=8)]
+    assert common_pose_sigma_m(looks, config) == pytest.approx(0.02)
+    two = [*_in_pass(looks[:4], 0), *_in_pass(looks[4:], 1)]
+    assert common_pose_sigma_m(two, config) == pytest.approx(0.02 / np.sqrt(2))
+    unequal = [*_in_pass(looks[:4], 0), *_in_pass(
+        [replace(look, pose_sigma_m=0.001) for look in looks[4:]], 1)]  # fmt: skip
+    # the floor (3 mm) holds in the sharp pass: sqrt(20^2 + 3^2) / 2
+    assert common_pose_sigma_m(unequal, config) == pytest.approx(np.hypot(0.02, 0.003) / 2)
+
+
+def test_a_part_seen_well_only_in_a_second_pass_is_decided_by_it():
+    partial = [_look(k, good=False, detected=False, ratio=0.3) for k in range(6)]
+    assert decide(PART, "surface", partial).status == "not_verified"
+    second = _in_pass([_look(k, detected=False) for k in range(4)], 1)
+    finding = decide(PART, "surface", [*partial, *second])
+    assert finding.status == "missing" and finding.good_looks == 4
+    assert (finding.best_pass, finding.best_frame) == (1, 0)
+
+
 def _with_depth_share(looks, present):
     return [
         PartLook(**{**vars(look), "depth_present": present, "depth_through": 1.0 - present})
@@ -381,7 +427,7 @@ def test_a_weakly_detected_move_stands_where_the_parts_edges_show_there():
     finding = decide(PART, "surface", weak, support_if_moved=shows(0.8))
     assert finding.status == "misplaced" and 70 < finding.offset_mm < 90
     assert "shows 80% of its edges there against 30% at its place" in finding.reason
-    assert asked[0][0] == "COL-1" and asked[0][2] == list(range(6))
+    assert asked[0][0] == "COL-1" and asked[0][2] == [(0, k) for k in range(6)]
     assert abs(asked[0][1][0] - 0.08) < 0.01
     # Edges no clearer where the detections put it than at its place: still not verified.
     assert decide(PART, "surface", weak, support_if_moved=shows(0.4)).status == "not_verified"

@@ -158,3 +158,54 @@ def test_a_corrupt_frame_stops_the_inspection_after_the_frames_before_it(
     with pytest.raises(DataFormatError, match=bad_file.name):
         inspector.inspect(copy, on_frame=lambda record, image: seen.append(record.im_id))
     assert seen == copy.frame_ids[:5]
+
+
+@pytest.fixture(scope="module")
+def orbit(tmp_path_factory, defects):
+    """A second pass over the same section as built: an orbit, colour only."""
+    folder = tmp_path_factory.mktemp("inspection") / "orbit"
+    spec = RecordingSpec(
+        frames=10,
+        seed=SEED + 1,
+        trajectory="orbit",
+        depth=False,
+        removed=defects.removed,
+        moved=defects.moved,
+        options=RenderOptions(noise_sigma=1.5, supersample=1),
+    )
+    render_recording(SAMPLE_SECTION_DIR, folder, spec)
+    return Recording(folder)
+
+
+@pytest.mark.slow
+def test_a_second_pass_verifies_what_the_first_could_not(
+    result, recording, orbit, sample_section, defects, tmp_path
+):
+    exact_boxes = InspectionConfig(fusion=FusionConfig(pixel_sigma_ratio=0.0))
+    detector = OracleDetector(recording, orbit)
+    inspector = Inspector(sample_section, recording.camera, detector, exact_boxes)
+    both = inspector.inspect_passes([recording, orbit])
+    assert [r.pass_index for r in both.frames] == [0] * FRAMES + [1] * 10
+    first = {f.part_id: f for f in result.findings}
+    fused = {f.part_id: f for f in both.findings}
+    unverified_before = {p for p, f in first.items() if f.status == "not_verified"}
+    settled = {p for p in unverified_before if fused[p].status != "not_verified"}
+    assert settled, "the orbit sees parts the walk did not"
+    assert all(fused[p].good_looks > first[p].good_looks for p in settled)
+    assert any(f.best_pass == 1 for f in fused.values())
+    for part_id in defects.removed:
+        assert fused[part_id].status == "missing", fused[part_id].reason
+    for part_id in defects.moved:
+        assert fused[part_id].status == "misplaced", fused[part_id].reason
+    defective = set(defects.removed) | set(defects.moved)
+    wrong = [
+        p for p, f in fused.items() if p not in defective and f.status in ("missing", "misplaced")
+    ]
+    assert wrong == []
+    ReportWriter(both, [recording, orbit], "oracle").write(tmp_path / "report")
+    document = json.loads((tmp_path / "report" / "report.json").read_text())
+    assert document["passes"] == [str(recording.folder.resolve()), str(orbit.folder.resolve())]
+    parts = {p["id"]: p for p in document["parts"]}
+    assert all(parts[p]["best_pass"] == fused[p].best_pass for p in parts)
+    overlays = sorted(p.name for p in (tmp_path / "report" / "overlays").iterdir())
+    assert overlays and all(name.endswith(".jpg") for name in overlays)
