@@ -62,6 +62,12 @@ def inspect_and_report(
     passes = f" of {len(recordings)} passes" if len(recordings) > 1 else ""
     print(f"{indent}inspected {n} frames{passes} in {result.wall_s:.1f} s ({fps:.1f} frames/s)")
     print("\n".join(indent + line for line in summary_table(result).splitlines()))
+    unverified = result.counts().get("not_verified", 0)
+    if unverified:
+        print(
+            f"{indent}{unverified} part(s) not verified: the report suggests where to look at each"
+            " from; inspect a new pass together with this one (arinspect inspect REC NEW_REC ...)"
+        )
     print(f"{indent}report: {page.resolve()}")
     print(f"{indent}        {(Path(out_dir) / 'report.json').resolve()}")
     return result

@@ -3,8 +3,9 @@
 The nominal CAD (every part where the drawing puts it) is ray cast at reduced resolution
 (a quarter of the frame size by default: enough to decide visibility, a few milliseconds).
 For each part this gives its visible pixels, occlusion by structure and other parts
-included; a cast of the parts alone gives its unoccluded silhouette, and one of the
-section without parts the depth seen through a missing part. ``visible_ratio`` says
+included; the rays that cross the part anywhere among the parts alone give its
+unoccluded silhouette (a part hidden behind another part is not in view), and a cast of
+the section without parts the depth seen through a missing part. ``visible_ratio`` says
 how much of a part is in view (a part hidden behind a web frame has a small ratio and
 is never called missing). The part's box is the projection of its mesh (sub-pixel,
 unoccluded), which is what a detection of the whole part is compared with.
@@ -223,7 +224,7 @@ class ExpectedViewer:
         directions = rotate_vectors(T_section_cam, self._rays)
         origins = np.broadcast_to(eye, directions.shape).copy()
         hits = self.scene.cast(origins, directions)
-        _, alone = self._parts_only.cast_depth_labels(origins, directions)
+        alone_counts = self._parts_only.crossing_counts(origins, directions)
         behind, _ = self._without_parts.cast_depth_labels(origins, directions)
         label_map = hits.label.reshape(h, w)
         depth = np.where(np.isfinite(hits.t), hits.t, 0.0).reshape(h, w)
@@ -231,7 +232,6 @@ class ExpectedViewer:
         points = np.where(np.isfinite(hits.t)[:, None], hits.point, np.nan).reshape(h, w, 3)
         counts = np.bincount(hits.label, minlength=len(self.scene.labels))
         extents = visible_extents(label_map, len(self.scene.labels))
-        alone_counts = np.bincount(alone, minlength=len(self._parts_only.labels))
         area = 1.0 / self.scale**2
         parts = {}
         for lab in self._part_labels:
@@ -269,7 +269,43 @@ class ExpectedViewer:
         whether they are there (a collar plate's slot gap); only the part's projected box
         is cast, at most `max_pixels` of it (evenly subsampled beyond).
         """
-        x0, y0, x1, y1 = part.box_xyxy_px
+        grid_rows, grid_cols, origins, directions = self._box_rays(
+            T_cam_section, part.box_xyxy_px, max_pixels
+        )
+        depth, label = self.scene.cast_depth_labels(origins, directions)
+        own = label == self._label_of[part.part_id]
+        behind, _ = self._without_parts.cast_depth_labels(origins[own], directions[own])
+        return PartPixels(grid_rows[own], grid_cols[own], depth[own], behind)
+
+    def part_in_view(
+        self, T_cam_section: FloatArray, part_id: str, max_pixels: int = 4000
+    ) -> tuple[float, float]:
+        """(visible ratio, projected height in pixels) of one part at a pose.
+
+        As `ExpectedPart.visible_ratio` and `ExpectedPart.height_px` of `view`, for one part
+        and cheaper (a search over many poses): only the part's projected box, inside the
+        frame, is cast (at most `max_pixels` rays, evenly subsampled), against the section
+        and against the parts alone.
+        """
+        box, in_frame, _ = self._projected_box(part_id, T_cam_section)
+        if in_frame <= 0.0:
+            return 0.0, 0.0
+        _, _, origins, directions = self._box_rays(T_cam_section, box, max_pixels)
+        _, label = self.scene.cast_depth_labels(origins, directions)
+        visible = np.count_nonzero(label == self._label_of[part_id])
+        silhouette = self._parts_only.crossing_counts(origins, directions)[
+            self._alone_index[part_id]
+        ]
+        return min(visible / max(silhouette, 1), 1.0) * in_frame, box[3] - box[1]
+
+    def _box_rays(
+        self, T_cam_section: FloatArray, box: tuple[float, ...], max_pixels: int
+    ) -> tuple[np.ndarray, np.ndarray, FloatArray, FloatArray]:
+        """Pixels of a box inside the frame and their rays, section frame.
+
+        Returns (rows, cols, origins, directions): at most `max_pixels`, evenly subsampled.
+        """
+        x0, y0, x1, y1 = box
         cols = np.arange(max(int(np.floor(x0)), 0), min(int(np.ceil(x1)), self.camera.width))
         rows = np.arange(max(int(np.floor(y0)), 0), min(int(np.ceil(y1)), self.camera.height))
         step = max(1, int(np.ceil(np.sqrt(len(rows) * len(cols) / max_pixels))))
@@ -277,10 +313,7 @@ class ExpectedViewer:
         T_section_cam = invert_T(T_cam_section)
         directions = rotate_vectors(T_section_cam, self.camera.pixel_rays_cam[grid_rows, grid_cols])
         origins = np.broadcast_to(T_section_cam[:3, 3], directions.shape).copy()
-        depth, label = self.scene.cast_depth_labels(origins, directions)
-        own = label == self._label_of[part.part_id]
-        behind, _ = self._without_parts.cast_depth_labels(origins[own], directions[own])
-        return PartPixels(grid_rows[own], grid_cols[own], depth[own], behind)
+        return grid_rows, grid_cols, origins, directions
 
     def _projected_box(
         self, part_id: str, T_cam_section: FloatArray

@@ -3,19 +3,22 @@
 ``report.json`` holds one entry per part (``id``, ``class``, ``status``, ``offset_mm``,
 ``confidence``, ``frames_seen``, ``best_frame`` and the details behind them) and the
 unexpected objects; ``passes`` lists the recordings inspected together (one usually), and
-``best_pass`` says which of them a best frame is in. The HTML report shows a rendered
-overview of the section with every part coloured by status, the findings, and for each
-finding a crop of its best frame with the expected outline drawn over it (green present,
-red missing, amber misplaced with the offset arrow, grey not verified), plus full-frame
-overlays. Files are written to a
-temporary name and renamed, so a crash never leaves a half-written report.
+``best_pass`` says which of them a best frame is in. A ``not_verified`` part has a
+``suggested_view``: where to look at it from in the next pass (`inspection.next_looks`).
+The HTML report shows a rendered overview of the section with every part coloured by
+status, the findings, and for each finding a crop of its best frame with the expected
+outline drawn over it (green present, red missing, amber misplaced with the offset arrow,
+grey not verified) and, for a part not verified, the suggested view; plus full-frame
+overlays. Files are written to a temporary name and renamed, so a crash never leaves a
+half-written report.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 
 import cv2
@@ -23,11 +26,13 @@ import numpy as np
 
 from arinspect import __version__
 from arinspect.atomic_write import write_atomic
+from arinspect.cad.catalog import load_catalog
 from arinspect.camera import CameraModel
 from arinspect.geometry import look_at_T_cam_world
 from arinspect.inspection.evidence import FrameKey
-from arinspect.inspection.expected import part_hulls_section
+from arinspect.inspection.expected import ExpectedViewer, part_hulls_section
 from arinspect.inspection.fusion import PartFinding
+from arinspect.inspection.next_looks import SuggestedView, suggest_views
 from arinspect.inspection.pipeline import InspectionResult
 from arinspect.inspection.report_html import STATUS_BGR, overlay_file_name, report_html
 from arinspect.recording.bop import Recording
@@ -49,8 +54,8 @@ def write_image(path: Path, image: UInt8Image) -> str:
     return f"{path.parent.name}/{path.name}"
 
 
-def finding_dict(finding: PartFinding) -> dict:
-    """The JSON entry of one part."""
+def finding_dict(finding: PartFinding, suggestion: SuggestedView | None = None) -> dict:
+    """The JSON entry of one part (with where to look at it from, if suggested)."""
     offset = None if finding.offset_m is None else [round(v * 1000, 1) for v in finding.offset_m]
     return {
         "id": finding.part_id,
@@ -68,11 +73,32 @@ def finding_dict(finding: PartFinding) -> dict:
         "best_frame": finding.best_frame,
         "best_pass": finding.best_pass,
         "reason": finding.reason,
+        "suggested_view": None if suggestion is None else suggested_view_dict(suggestion),
     }
 
 
-def report_document(result: InspectionResult, recordings: Sequence[Recording], model: str) -> dict:
-    """The whole report.json document of an inspection of `recordings` (its passes)."""
+def suggested_view_dict(view: SuggestedView) -> dict:
+    """The JSON form of a suggested viewpoint (section frame, metres)."""
+    return {
+        "eye_section_m": [round(float(v), 3) for v in view.eye_section_m],
+        "look_at_section_m": [round(float(v), 3) for v in view.target_section_m],
+        "distance_m": round(view.distance_m, 2),
+        "visible_ratio": round(view.visible_ratio, 2),
+        "height_px": round(view.height_px),
+    }
+
+
+def report_document(
+    result: InspectionResult,
+    recordings: Sequence[Recording],
+    model: str,
+    suggestions: Mapping[str, SuggestedView | None] | None = None,
+) -> dict:
+    """The whole report.json document of an inspection of `recordings` (its passes).
+
+    `suggestions`: where to look at the ``not_verified`` parts from (`suggest_views`).
+    """
+    suggestions = suggestions or {}
     statuses: dict[str, int] = {}
     for frame in result.frames:
         statuses[frame.pose_status] = statuses.get(frame.pose_status, 0) + 1
@@ -83,7 +109,7 @@ def report_document(result: InspectionResult, recordings: Sequence[Recording], m
         "passes": [str(Path(recording.folder).resolve()) for recording in recordings],
         "detector": model,
         "counts": result.counts(),
-        "parts": [finding_dict(f) for f in result.findings],
+        "parts": [finding_dict(f, suggestions.get(f.part_id)) for f in result.findings],
         "unexpected": [
             {
                 "class": obj.class_name,
@@ -139,7 +165,8 @@ class ReportWriter:
         """Write everything into `out_dir`; returns the path of report.html."""
         out_dir = Path(out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
-        document = report_document(self.result, self.recordings, self.model)
+        suggestions = self.suggestions()
+        document = report_document(self.result, self.recordings, self.model, suggestions)
         write_atomic(out_dir / "report.json", json.dumps(document, indent=2).encode())
         overview = write_image(out_dir / "images" / "overview.jpg", self.overview())
         crops = {}
@@ -150,12 +177,17 @@ class ReportWriter:
                     crops[finding.part_id] = write_image(
                         out_dir / "crops" / f"{finding.part_id}.jpg", crop
                     )
+        looks = {}
+        for part_id, view in suggestions.items():
+            image = None if view is None else self.suggested_view_image(view)
+            if image is not None:
+                looks[part_id] = write_image(out_dir / "looks" / f"{part_id}.jpg", image)
         overlays = [
             write_image(out_dir / "overlays" / overlay_file_name(frame), self.overlay(frame))
             for frame in self._overlay_frames()
         ]
         page = out_dir / "report.html"
-        write_atomic(page, report_html(document, overview, crops, overlays).encode())
+        write_atomic(page, report_html(document, overview, crops, overlays, looks).encode())
         return page
 
     def _status(self) -> dict[str, str]:
@@ -207,9 +239,33 @@ class ReportWriter:
         T = look_at_T_cam_world(eye, centre, [0.0, 0.0, 1.0])
         K = np.array([[700.0, 0, 479.5], [0, 700.0, 359.5], [0, 0, 1]])
         camera = CameraModel(K, np.zeros(5), (960, 720))
-        image = render(SectionScene(section), camera, T, RenderOptions(supersample=1)).bgr
+        image = render(self.scene, camera, T, RenderOptions(supersample=1)).bgr
         self._draw_parts(image, T, camera, fill=True)
         return image
+
+    @cached_property
+    def scene(self) -> SectionScene:
+        """The nominal section, for renders and casts."""
+        return SectionScene(self.result.section)
+
+    def suggestions(self) -> dict[str, SuggestedView | None]:
+        """Where to look at each ``not_verified`` part from (`suggest_views`)."""
+        unverified = [f.part_id for f in self.result.findings if f.status == "not_verified"]
+        if not unverified:
+            return {}
+        viewer = ExpectedViewer(self.scene, self.camera)
+        mounts = {name: entry.mount for name, entry in load_catalog().classes.items()}
+        return suggest_views(viewer, self.result.section, mounts, unverified)
+
+    def suggested_view_image(self, view: SuggestedView) -> UInt8Image | None:
+        """The section rendered from a suggested viewpoint, around its part (outlined)."""
+        T = view.T_cam_section
+        image = render(self.scene, self.camera, T, RenderOptions(supersample=1)).bgr
+        outline = part_outline(self.camera, T, self.hulls[view.part_id])
+        if outline is None:
+            return None
+        cv2.polylines(image, [outline], True, STATUS_BGR["not_verified"], 2, cv2.LINE_AA)
+        return _around(image, outline)
 
     def crop(self, finding: PartFinding) -> UInt8Image | None:
         """The best frame around the part, with its expected outline and offset arrow."""
@@ -223,15 +279,7 @@ class ReportWriter:
         outline = part_outline(self.camera, frame.T_cam_section, self.hulls[finding.part_id])
         if outline is None:
             return None
-        x, y, w, h = cv2.boundingRect(outline)
-        margin = max(w, h) // 2 + 20
-        x0, y0 = max(x - margin, 0), max(y - margin, 0)
-        x1, y1 = min(x + w + margin, image.shape[1]), min(y + h + margin, image.shape[0])
-        if x1 <= x0 or y1 <= y0:
-            return None
-        crop = image[y0:y1, x0:x1]
-        scale = 240.0 / max(crop.shape[:2])
-        return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)
+        return _around(image, outline)
 
     def overlay(self, key: FrameKey) -> UInt8Image:
         """A full frame with every part's expected outline and the frame's detections."""
@@ -254,3 +302,16 @@ class ReportWriter:
         if not chosen and self.result.frames:
             chosen = [self.result.frames[len(self.result.frames) // 2].frame]
         return chosen
+
+
+def _around(image: UInt8Image, outline: np.ndarray) -> UInt8Image | None:
+    """The image around an outline (half its size as margin), 240 px on its longer side."""
+    x, y, w, h = cv2.boundingRect(outline)
+    margin = max(w, h) // 2 + 20
+    x0, y0 = max(x - margin, 0), max(y - margin, 0)
+    x1, y1 = min(x + w + margin, image.shape[1]), min(y + h + margin, image.shape[0])
+    if x1 <= x0 or y1 <= y0:
+        return None
+    crop = image[y0:y1, x0:x1]
+    scale = 240.0 / max(crop.shape[:2])
+    return cv2.resize(crop, None, fx=scale, fy=scale, interpolation=cv2.INTER_LINEAR)

@@ -37,6 +37,7 @@ def report_html(
     overview: str,
     crops: Mapping[str, str],
     overlays: Sequence[str],
+    looks: Mapping[str, str],
     links: Mapping[str, Sequence[AnnotationLink]] | None = None,
 ) -> str:
     """The report page (inline CSS, images by relative path).
@@ -46,6 +47,7 @@ def report_html(
         overview: Path of the overview image.
         crops: Path of each finding's crop, by part id.
         overlays: Paths of the full-frame overlays (named by `overlay_file_name`).
+        looks: Path of the suggested view of each part not verified, by part id.
         links: Annotations per part id; None when the report was not linked (no column).
     """
     e = html.escape
@@ -57,6 +59,7 @@ def report_html(
         colour = "#{2:02x}{1:02x}{0:02x}".format(*STATUS_BGR[part["status"]])
         crop = crops.get(part["id"])
         image = f'<img src="{e(crop)}" alt="{e(part["id"])}">' if crop else ""
+        image += _suggested_view(part, looks.get(part["id"]))
         offset = (
             ""
             if part["offset_mm"] is None
@@ -121,6 +124,20 @@ figure img {{ max-width: 480px; }} td ul {{ margin: 0; padding-left: 1.2em; }}
 <h2>Frames</h2>{overlay_html}
 </body></html>
 """
+
+
+def _suggested_view(part: dict, path: str | None) -> str:
+    """Where to look at a part not verified from: the rendered view and the eye position."""
+    view = part.get("suggested_view")
+    if view is None:
+        return ""
+    x, y, z = view["eye_section_m"]
+    where = (
+        f"look from ({x:.2f}, {y:.2f}, {z:.2f}) m, {view['distance_m']:.1f} m away:"
+        f" {view['visible_ratio']:.0%} in view"
+    )
+    image = f'<img src="{html.escape(path)}" alt="suggested view">' if path else ""
+    return f"<figure>{image}<figcaption>{html.escape(where)}</figcaption></figure>"
 
 
 def _links_cell(links: Sequence[AnnotationLink]) -> str:

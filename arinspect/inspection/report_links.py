@@ -69,7 +69,8 @@ def link_report(
             ))  # fmt: skip
     crops = {p.stem: f"crops/{p.name}" for p in sorted((report_dir / "crops").glob("*.jpg"))}
     overlays = [f"overlays/{p.name}" for p in sorted((report_dir / "overlays").glob("*.jpg"))]
-    page = report_html(document, OVERVIEW, crops, overlays, links)
+    looks = {p.stem: f"looks/{p.name}" for p in sorted((report_dir / "looks").glob("*.jpg"))}
+    page = report_html(document, OVERVIEW, crops, overlays, looks, links)
     stored = {part: [asdict(link) for link in items] for part, items in links.items()}
     write_atomic(report_dir / "annotations.json", json.dumps(stored, indent=2).encode())
     write_atomic(report_dir / "report.html", page.encode())

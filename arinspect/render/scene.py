@@ -178,6 +178,19 @@ class SectionScene:
         label = self._geometry_labels[np.where(hit, ids, len(self._geometry_labels) - 1)]
         return np.where(hit, t, np.inf), label
 
+    def crossing_counts(self, origins: FloatArray, directions: FloatArray) -> np.ndarray:
+        """(n_labels,) how many of (N, 3) rays cross each label anywhere along them.
+
+        What is in front is ignored: a label's count is its silhouette, as if it stood
+        alone (the rays that would see it with nothing else in the way).
+        """
+        rays = np.concatenate([origins, directions], axis=1).astype(np.float32)
+        result = self._scene.list_intersections(o3d.core.Tensor(rays))
+        n_labels = len(self.labels)
+        labels = self._geometry_labels[result["geometry_ids"].numpy()]
+        pairs = np.unique(result["ray_ids"].numpy().astype(np.int64) * n_labels + labels)
+        return np.bincount(pairs % n_labels, minlength=n_labels)
+
     def occluded(
         self, points: FloatArray, towards: FloatArray, max_distance: float = np.inf
     ) -> np.ndarray:
