@@ -627,9 +627,13 @@ def _moved_off_an_empty_place(
     the bare hole or pipe left by a removed part is boxed at about half) that put it a
     measurable distance away (`suggests_a_move`, short of sure on their own) are then the
     part, moved: a handhole frame moved 9 cm, its lagging boxes 70 ± 27 mm off, was
-    ``missing`` before (docs/inspection.md). None otherwise.
+    ``missing`` before (docs/inspection.md). Their size is judged on the detections that
+    measured the offset (the part mostly in view: against the visible box of a part half
+    hidden by another, a detector's box of the whole of something reads twice the size).
+    None otherwise.
     """
-    median = _median_area_ratio(detected, config)
+    measuring = [look for look in detected if look.jacobian is not None]
+    median = _median_area_ratio(measuring, config)
     if median is None or median < config.part_area_ratio:
         return None
     if not suggests_a_move(part, finding, config):
@@ -637,8 +641,8 @@ def _moved_off_an_empty_place(
     return _misplaced_instead(
         part,
         finding,
-        f"depth sees through its place, and {finding.detected_looks} detections of its size"
-        " put it there",
+        f"depth sees through its place, and {len(measuring)} detections of its size put it"
+        " there",
         config,
     )
 

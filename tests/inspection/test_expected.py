@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from arinspect.cad.section import load_section
+from arinspect.camera import default_camera
+from arinspect.geometry import look_at_T_cam_world
 from arinspect.inspection.evidence import depth_evidence, depth_shares
 from arinspect.inspection.expected import ExpectedViewer, trimmed_box, visible_extents
 from arinspect.recording.bop import Recording
 from arinspect.render.renderer import RenderOptions, render
 from arinspect.render.scene import SectionScene
+from tests.inspection.rendered_view import rendered_share
 
 
 def test_visible_extents_per_label():
@@ -80,3 +84,20 @@ def test_a_small_parts_pixels_cast_at_full_resolution_tell_by_depth(fixtures_dir
             assert seen == (0.0, 1.0)
             told.append(part_id)
     assert len(told) >= 4
+
+
+def test_a_part_hidden_behind_another_part_is_not_in_view(sample_section):
+    """The collar plate COL-F3-L4 seen from inside the valve VLV-P2-1 beside it."""
+    camera = default_camera()
+    scene = SectionScene(sample_section)
+    viewer = ExpectedViewer(scene, camera)
+    clear = look_at_T_cam_world([5.9, 2.9, 1.2], [5.012, 2.45, 0.155], [0.0, 0.0, 1.0])
+    hidden = look_at_T_cam_world([5.53, 2.07, 0.93], [5.012, 2.45, 0.155], [0.0, 0.0, 1.0])
+    for T in (clear, hidden):
+        rendered, _ = rendered_share(sample_section, camera, T, "COL-F3-L4")
+        ratio, height = viewer.part_in_view(T, "COL-F3-L4")
+        assert ratio == pytest.approx(rendered, abs=0.05)
+        assert viewer.view(T).parts["COL-F3-L4"].visible_ratio == pytest.approx(ratio, abs=0.1)
+        assert height > 100
+    assert viewer.part_in_view(hidden, "COL-F3-L4")[0] < 0.1
+    assert viewer.part_in_view(clear, "COL-F3-L4")[0] > 0.6

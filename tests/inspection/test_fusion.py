@@ -550,3 +550,12 @@ def test_detections_of_the_parts_size_away_from_a_place_depth_sees_empty_are_the
     # Boxes of a bare hole, half the part's size, stay "something else": missing.
     hole = decide(PART, "surface", _with_depth_share(_with_area_ratio(rough, 0.5), 0.0))
     assert hole.status == "missing"
+    # The part's size is read from the detections that measured the offset: boxes twice the
+    # visible box of views where another part hides half of it do not make a hole the part.
+    half_hidden = [
+        replace(look, im_id=10 + k, jacobian=None, shift_px=None, visible_ratio=0.55,
+                area_ratio=2.0)
+        for k, look in enumerate([*rough, *rough[:2]])
+    ]  # fmt: skip
+    looks = _with_depth_share([*_with_area_ratio(rough, 0.5), *half_hidden], 0.0)
+    assert decide(PART, "surface", looks).status == "missing"

@@ -141,6 +141,18 @@ def test_report_json_and_html(result, recording, tmp_path, defects):
         assert (tmp_path / "report" / "crops" / f"{part_id}.jpg").is_file()
     assert (tmp_path / "report" / "images" / "overview.jpg").is_file()
     assert list((tmp_path / "report").glob("**/.*.tmp")) == []
+    # Where to look at the parts not verified from, for the next pass.
+    unverified = [p for p in parts.values() if p["status"] == "not_verified"]
+    suggested = [p for p in unverified if p["suggested_view"] is not None]
+    assert unverified and len(suggested) >= 0.8 * len(unverified)
+    for part in suggested:
+        view = part["suggested_view"]
+        assert view["visible_ratio"] >= 0.7 and view["height_px"] >= 40
+        distance = np.linalg.norm(np.subtract(view["look_at_section_m"], view["eye_section_m"]))
+        assert distance == pytest.approx(view["distance_m"], abs=0.01)
+        assert (tmp_path / "report" / "looks" / f"{part['id']}.jpg").is_file()
+    assert all(p["suggested_view"] is None for p in parts.values() if p["status"] != "not_verified")
+    assert text.count("look from (") == len(suggested)
 
 
 @pytest.mark.parametrize("read_ahead", [True, False])
