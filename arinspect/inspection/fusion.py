@@ -641,8 +641,7 @@ def _moved_off_an_empty_place(
     return _misplaced_instead(
         part,
         finding,
-        f"depth sees through its place, and {len(measuring)} detections of its size put it"
-        " there",
+        f"depth sees through its place, and {len(measuring)} detections of its size put it there",
         config,
     )
 

@@ -133,7 +133,8 @@ def _suggested_view(part: dict, path: str | None) -> str:
         return ""
     x, y, z = view["eye_section_m"]
     where = (
-        f"look from ({x:.2f}, {y:.2f}, {z:.2f}) m, {view['distance_m']:.1f} m away:"
+        f"look from ({x:.2f}, {y:.2f}, {z:.2f}) m (section frame), {view['distance_m']:.1f} m"
+        " away:"
         f" {view['visible_ratio']:.0%} in view"
     )
     image = f'<img src="{html.escape(path)}" alt="suggested view">' if path else ""
