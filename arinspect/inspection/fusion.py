@@ -275,8 +275,11 @@ def common_pose_sigma_m(looks: Sequence[PartLook], config: FusionConfig) -> floa
     The poses of one pass err together (the same markers, the same bias): averaging looks
     does not shrink their error, so it is added once, after the average (the looks' median
     pose sigma, at least `FusionConfig.pose_sigma_m`). Passes err independently of each
-    other: with several, it is the error of the mean of their common errors.
+    other: with several, it is the error of the mean of their common errors. Without
+    looks, the floor.
     """
+    if not looks:
+        return config.pose_sigma_m
     sigmas = [
         max(config.pose_sigma_m, float(np.median([look.pose_sigma_m for look in group])))
         for group in _by_pass(looks).values()

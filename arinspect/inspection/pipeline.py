@@ -213,7 +213,12 @@ class Inspector:
             recordings: The passes, each with its frames in order.
             progress: Called with (frames done, frames in all passes) after each frame.
             on_frame: As for `inspect`; the record's ``pass_index`` says which pass.
+
+        Raises:
+            ValueError: no recordings.
         """
+        if not recordings:
+            raise ValueError("no recordings to inspect")
         started = time.perf_counter()
         times: dict[str, float] = {}
         looks: dict[str, list[PartLook]] = {}

@@ -309,6 +309,7 @@ def test_the_poses_common_errors_of_several_passes_average():
         [replace(look, pose_sigma_m=0.001) for look in looks[4:]], 1)]  # fmt: skip
     # the floor (3 mm) holds in the sharp pass: sqrt(20^2 + 3^2) / 2
     assert common_pose_sigma_m(unequal, config) == pytest.approx(np.hypot(0.02, 0.003) / 2)
+    assert common_pose_sigma_m([], config) == config.pose_sigma_m
 
 
 def test_a_part_seen_well_only_in_a_second_pass_is_decided_by_it():

@@ -197,6 +197,8 @@ def test_a_second_pass_verifies_what_the_first_could_not(
     detector = OracleDetector(recording, orbit)
     inspector = Inspector(sample_section, recording.camera, detector, exact_boxes)
     both = inspector.inspect_passes([recording, orbit])
+    with pytest.raises(ValueError, match="no recordings"):
+        inspector.inspect_passes([])
     assert [r.pass_index for r in both.frames] == [0] * FRAMES + [1] * 10
     first = {f.part_id: f for f in result.findings}
     fused = {f.part_id: f for f in both.findings}
