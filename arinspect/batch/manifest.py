@@ -2,10 +2,12 @@
 
 JSON: ``{"recordings": [{"recording": "walks/pass-001", "section": "...", "camera":
 "...", "id": "..."}]}`` (or the bare list); CSV: a header row with ``recording`` and
-optionally ``section``, ``camera``, ``id``. Relative paths are resolved against the
+optionally ``section``, ``camera``, ``id``. A unit's ``recording`` may name several passes
+over one section, inspected together (`Inspector.inspect_passes`): a list of paths in
+JSON, paths separated by ``;`` in CSV. Relative paths are resolved against the
 manifest's folder. ``section`` defaults to the one the recording names
 (``recording.json``), ``camera`` to the recording's own intrinsics, ``id`` (the name of
-the output folder) to the recording folder's name.
+the output folder) to the (first) recording folder's name.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from arinspect.errors import DataFormatError
 
@@ -32,6 +35,8 @@ class BatchUnit:
         section: Section folder, or None for the one the recording names.
         camera: Camera YAML, or None for the recording's own intrinsics.
         where: Manifest file and entry, for error messages.
+        more_passes: Further recordings of the same section, inspected together with
+            `recording` as passes.
     """
 
     unit_id: str
@@ -39,6 +44,12 @@ class BatchUnit:
     section: Path | None
     camera: Path | None
     where: str
+    more_passes: tuple[Path, ...] = ()
+
+    @property
+    def passes(self) -> tuple[Path, ...]:
+        """Every recording of the unit, `recording` first."""
+        return (self.recording, *self.more_passes)
 
 
 def load_manifest(path: str | Path) -> list[BatchUnit]:
@@ -102,13 +113,14 @@ def _unit(path: Path, where: str, row: dict) -> BatchUnit:
     unknown = sorted(set(row) - set(FIELDS))
     if unknown:
         raise DataFormatError(path, f"unknown field(s) {', '.join(map(str, unknown))}", where)
-    for name, value in row.items():
-        if not isinstance(value, str) or not value.strip():
-            raise DataFormatError(path, f"{name} must be a non-empty string", where)
     if "recording" not in row:
         raise DataFormatError(path, "every entry needs a recording", where)
+    passes = _passes(path, where, row["recording"], csv=path.suffix.lower() == ".csv")
+    for name, value in row.items():
+        if name != "recording" and (not isinstance(value, str) or not value.strip()):
+            raise DataFormatError(path, f"{name} must be a non-empty string", where)
     base = path.resolve().parent
-    recording = (base / row["recording"]).resolve()
+    recording, *more = ((base / p).resolve() for p in passes)
     unit_id = row.get("id", recording.name)
     if not UNIT_ID.match(unit_id):
         raise DataFormatError(
@@ -120,4 +132,16 @@ def _unit(path: Path, where: str, row: dict) -> BatchUnit:
         section=(base / row["section"]).resolve() if "section" in row else None,
         camera=(base / row["camera"]).resolve() if "camera" in row else None,
         where=f"{path}: {where}",
+        more_passes=tuple(more),
     )
+
+
+def _passes(path: Path, where: str, value: Any, csv: bool) -> list[str]:
+    """The recording paths of an entry: one, or several passes (a JSON list, ';' in CSV)."""
+    items = value.split(";") if csv and isinstance(value, str) else value
+    items = [items] if isinstance(items, str) else items
+    if not isinstance(items, list) or not items:
+        raise DataFormatError(path, "recording must be a path or a non-empty list of paths", where)
+    if not all(isinstance(item, str) and item.strip() for item in items):
+        raise DataFormatError(path, "recording must name non-empty paths", where)
+    return [item.strip() for item in items]

@@ -52,9 +52,10 @@ class BatchRun:
 
 
 def unit_fingerprint(unit: BatchUnit, model: Path) -> str:
-    """Fingerprint of a unit's inputs: recording, section, camera, detector model."""
+    """Fingerprint of a unit's inputs: recording(s), section, camera, detector model."""
+    more = {f"pass {k}": path for k, path in enumerate(unit.more_passes, start=2)}
     return fingerprint({"recording": unit.recording, "section": _section_of(unit),
-                        "camera": unit.camera, "model": model})  # fmt: skip
+                        "camera": unit.camera, "model": model, **more})  # fmt: skip
 
 
 def _section_of(unit: BatchUnit) -> Path | None:

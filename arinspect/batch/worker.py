@@ -69,6 +69,7 @@ class InspectionWorker:
         started = time.time()
         outcome: dict[str, Any] = {
             "unit_id": unit.unit_id, "recording": str(unit.recording),
+            "passes": [str(p) for p in unit.passes],
             "fingerprint": unit_fingerprint, "pid": os.getpid(), "started": started,
         }  # fmt: skip
         folder = None
@@ -89,28 +90,34 @@ class InspectionWorker:
     def _inspect(self, unit: BatchUnit, folder: Path) -> dict[str, Any]:
         from arinspect.inspection.pipeline import InspectionConfig, Inspector
         from arinspect.inspection.report import ReportWriter
-        from arinspect.recording.bop import Recording
+        from arinspect.recording.bop import Recording, passes_inputs
 
-        recording = Recording(unit.recording)
-        section_dir, camera = recording.inputs(unit.section, unit.camera)
+        recordings = [Recording(path) for path in unit.passes]
+        section_dir, camera = passes_inputs(recordings, unit.section, unit.camera)
         section = self.section(section_dir.resolve())
         # The workers share the cores out; a read-ahead thread each would oversubscribe them.
         one_thread = InspectionConfig(read_ahead=False)
-        result = Inspector(section, camera, self.detector, one_thread).inspect(recording)
-        ReportWriter(result, [recording], str(self.detector.model_path)).write(folder)
+        inspector = Inspector(section, camera, self.detector, one_thread)
+        result = inspector.inspect_passes(recordings)
+        ReportWriter(result, recordings, str(self.detector.model_path)).write(folder)
         return {"section": section.name, "frames": len(result.frames),
                 "counts": result.counts(), "wall_s": round(result.wall_s, 3)}  # fmt: skip
 
 
 def unit_to_dict(unit: BatchUnit) -> dict[str, Any]:
-    """A unit as plain strings (to cross process and Ray boundaries)."""
-    return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(unit).items()}
+    """A unit as plain strings and lists (to cross process and Ray boundaries)."""
+    return {
+        k: str(v) if isinstance(v, Path) else [str(p) for p in v] if isinstance(v, tuple) else v
+        for k, v in asdict(unit).items()
+    }
 
 
 def unit_from_dict(data: dict[str, Any]) -> BatchUnit:
     """The inverse of `unit_to_dict`."""
     paths = ("recording", "section", "camera")
-    return BatchUnit(**{k: (Path(v) if k in paths and v else v) for k, v in data.items()})
+    fields = {k: (Path(v) if k in paths and v else v) for k, v in data.items()}
+    fields["more_passes"] = tuple(Path(p) for p in data.get("more_passes", ()))
+    return BatchUnit(**fields)
 
 
 def _where(exc: BaseException) -> str:

@@ -34,6 +34,18 @@ def test_csv_manifest(tmp_path) -> None:
     assert units[1].where.endswith("line 3")
 
 
+def test_a_unit_may_name_several_passes(tmp_path) -> None:
+    json_path = tmp_path / "batch.json"
+    json_path.write_text('[{"recording": ["walks/a", "walks/a2"], "id": "bay-3"}, "walks/b"]')
+    csv_path = tmp_path / "batch.csv"
+    csv_path.write_text("recording,id\nwalks/a; walks/a2,bay-3\nwalks/b,\n")
+    for path in (json_path, csv_path):
+        both, one = load_manifest(path)
+        assert both.passes == (tmp_path / "walks" / "a", tmp_path / "walks" / "a2")
+        assert both.recording == tmp_path / "walks" / "a" and both.unit_id == "bay-3"
+        assert one.passes == (tmp_path / "walks" / "b",) and one.more_passes == ()
+
+
 @pytest.mark.parametrize(
     ("text", "suffix", "message"),
     [
@@ -44,7 +56,10 @@ def test_csv_manifest(tmp_path) -> None:
         ('[{"recording": "a", "colour": "red"}]', ".json", "unknown field(s) colour"),
         ('["a", "x/a"]', ".json", "id 'a' is used twice"),
         ('[{"recording": "a", "id": "../up"}]', ".json", "must be letters, digits"),
-        ('[{"recording": 7}]', ".json", "recording must be a non-empty string"),
+        ('[{"recording": 7}]', ".json", "recording must be a path or a non-empty list"),
+        ('[{"recording": []}]', ".json", "recording must be a path or a non-empty list"),
+        ('[{"recording": ["walks/a", ""]}]', ".json", "recording must name non-empty paths"),
+        ("recording\nwalks/a;\n", ".csv", "recording must name non-empty paths"),
         ("path,section\na,b\n", ".csv", "must name a 'recording' column"),
     ],
 )
