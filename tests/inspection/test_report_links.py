@@ -47,3 +47,25 @@ def test_a_folder_without_a_report_is_refused(tmp_path) -> None:
     (tmp_path / "report.json").write_text('{"section": "x"}')
     with pytest.raises(DataFormatError, match="no 'parts' list"):
         link_report(tmp_path, [], "http://qa", "block-2")
+
+
+def test_a_linked_report_of_two_passes_keeps_each_frames_pass_and_the_suggested_views(
+    report_dir,
+) -> None:
+    path = report_dir / "report.json"
+    document = json.loads(path.read_text())
+    document["passes"] = ["/data/walk", "/data/orbit"]
+    document["parts"][0] |= {"status": "not_verified", "best_pass": 1, "suggested_view": {
+        "eye_section_m": [1.5, 0.5, 1.1], "look_at_section_m": [1.0, 0.4, 0.2],
+        "distance_m": 1.0, "visible_ratio": 0.9, "height_px": 120}}  # fmt: skip
+    path.write_text(json.dumps(document))
+    (report_dir / "overlays" / "pass2_frame_000007.jpg").write_bytes(b"jpg")
+    (report_dir / "looks").mkdir()
+    (report_dir / "looks" / "COL-1.jpg").write_bytes(b"jpg")
+    link_report(report_dir, [], "http://qa:8765", "block-2")
+    page = (report_dir / "report.html").read_text()
+    assert "2 passes (1: <code>/data/walk</code>, 2: <code>/data/orbit</code>)" in page
+    assert "<figcaption>frame 3 (pass 1)</figcaption>" in page
+    assert "<figcaption>frame 7 (pass 2)</figcaption>" in page
+    assert "<td>2 (pass 2)</td>" in page  # COL-1's best frame
+    assert 'src="looks/COL-1.jpg"' in page and "look from (1.50, 0.50, 1.10) m" in page
