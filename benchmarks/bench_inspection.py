@@ -14,7 +14,9 @@ expect on new sections. Runs `arinspect inspect`'s pipeline with the bundled det
   error of the measured offsets (mm);
 - parts called missing that the truth says were never seen well (must be 0);
 - frames per second and per-stage milliseconds per frame, beside pose tracking alone (the
-  baseline, measured in the same run) as a ratio.
+  baseline, measured in the same run) as a ratio;
+- the time the report takes to suggest where to look at each part not verified from
+  (`inspection.next_looks`), per part, beside the same baseline.
 Run: python benchmarks/bench_inspection.py [--frames N] [--work DIR] [--model ONNX] [--sets ...]
 """
 
@@ -27,10 +29,13 @@ from pathlib import Path
 
 import numpy as np
 
+from arinspect.cad.catalog import load_catalog
 from arinspect.cad.generator import generate_section
 from arinspect.cad.section import load_section
 from arinspect.camera import default_camera
 from arinspect.detect.runtime import PartDetector
+from arinspect.inspection.expected import ExpectedViewer
+from arinspect.inspection.next_looks import suggest_views
 from arinspect.inspection.pipeline import Inspector
 from arinspect.pose.track_recording import track_recording
 from arinspect.recording.bop import Recording
@@ -38,6 +43,7 @@ from arinspect.recording.defects import pick_defects, well_seen_parts
 from arinspect.recording.synthesize import RecordingSpec, render_recording
 from arinspect.recording.trajectory import make_trajectory
 from arinspect.render.renderer import RenderOptions
+from arinspect.render.scene import SectionScene
 from arinspect.resources import SAMPLE_SECTION_DIR
 
 DEPTH_PATTERN = ((True, False), (False, True), (True, False))
@@ -170,6 +176,9 @@ class Timing:
     frames: int = 0
     inspect_s: float = 0.0
     baseline_s: float = 0.0
+    suggest_s: float = 0.0
+    unverified: int = 0
+    suggested: int = 0
 
     def print(self) -> None:
         fps = self.frames / self.inspect_s
@@ -180,6 +189,11 @@ class Timing:
         print(
             f"  baseline: pose tracking alone {base:.1f} ms/frame;"
             f" whole inspection / tracking = {self.inspect_s / self.baseline_s:.2f}"
+        )
+        per_part = self.suggest_s / max(self.unverified, 1) * 1000
+        print(
+            f"suggested views: {self.suggested} of {self.unverified} parts not verified,"
+            f" {per_part:.0f} ms per part = {per_part / base:.1f} frames of pose tracking"
         )
 
 
@@ -202,6 +216,14 @@ def inspect_and_score(
     timing.frames += len(result.frames)
     for stage, seconds in result.stage_times_s.items():
         timing.stage_ms[stage] = timing.stage_ms.get(stage, 0.0) + seconds * 1000
+    unverified = [f.part_id for f in result.findings if f.status == "not_verified"]
+    viewer = ExpectedViewer(SectionScene(section), recording.camera)
+    mounts = {name: entry.mount for name, entry in load_catalog().classes.items()}
+    start = time.perf_counter()
+    views = suggest_views(viewer, section, mounts, unverified)
+    timing.suggest_s += time.perf_counter() - start
+    timing.unverified += len(unverified)
+    timing.suggested += sum(view is not None for view in views.values())
     line = []
     for finding in result.findings:
         pid, status = finding.part_id, finding.status
