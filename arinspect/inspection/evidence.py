@@ -113,7 +113,12 @@ class PartLook:
     @property
     def weight(self) -> float:
         """How much this look is worth for choosing the best frame of a part."""
-        return self.visible_ratio * min(self.height_px / 100.0, 1.0) * self.pose_quality
+        return view_worth(self.visible_ratio, self.height_px) * self.pose_quality
+
+
+def view_worth(visible_ratio: float, height_px: float) -> float:
+    """How well a view shows a part: the share in view, times its height up to 100 px."""
+    return visible_ratio * min(height_px / 100.0, 1.0)
 
 
 def centre_jacobian(

@@ -277,6 +277,10 @@ class ExpectedViewer:
         behind, _ = self._without_parts.cast_depth_labels(origins[own], directions[own])
         return PartPixels(grid_rows[own], grid_cols[own], depth[own], behind)
 
+    def part_centre(self, part_id: str) -> FloatArray:
+        """(3,) centre of a part's mesh bounds at its drawn place, section frame, metres."""
+        return self._centres[part_id]
+
     def part_in_view(
         self, T_cam_section: FloatArray, part_id: str, max_pixels: int = 4000
     ) -> tuple[float, float]:

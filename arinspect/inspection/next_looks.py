@@ -18,7 +18,8 @@ import numpy as np
 
 from arinspect.cad.section import Part, Section
 from arinspect.geometry import look_at_T_cam_world
-from arinspect.inspection.expected import ExpectedViewer, part_hulls_section
+from arinspect.inspection.evidence import view_worth
+from arinspect.inspection.expected import ExpectedViewer
 from arinspect.recording.trajectory import section_bounds
 from arinspect.typed import FloatArray
 
@@ -101,13 +102,12 @@ def suggest_views(
         search: Which viewpoints are tried.
     """
     parts = {part.id: part for part in section.parts}
-    hulls = part_hulls_section(section)
     lo, hi = section_bounds(section)
     directions = _sphere(search.directions)
     suggestions: dict[str, SuggestedView | None] = {}
     for part_id in part_ids:
         part = parts[part_id]
-        centre = hulls[part_id].mean(axis=0)
+        centre = viewer.part_centre(part_id)
         facing = _facing(part, mounts.get(part.class_name, "surface"), directions, search)
         best: SuggestedView | None = None
         for distance in search.distances_m:
@@ -119,15 +119,12 @@ def suggest_views(
                 if ratio < search.min_visible_ratio or height < search.min_height_px:
                     continue
                 view = SuggestedView(part_id, eye, centre, ratio, height)
-                if best is None or _worth(view) > _worth(best):
+                if best is None or view_worth(ratio, height) > view_worth(
+                    best.visible_ratio, best.height_px
+                ):
                     best = view
         suggestions[part_id] = best
     return suggestions
-
-
-def _worth(view: SuggestedView) -> float:
-    """How well a viewpoint shows its part: in view, and large (as `PartLook.weight`)."""
-    return view.visible_ratio * min(view.height_px / 100.0, 1.0)
 
 
 def _sphere(n: int) -> FloatArray:
