@@ -15,6 +15,8 @@ from arinspect.typed import FloatArray
 
 CHI2_3DOF_95 = 7.814727903251178
 """95 % quantile of the chi-square distribution with 3 degrees of freedom."""
+CHI2_6DOF_95 = 12.591587243743977
+"""95 % quantile of the chi-square distribution with 6 degrees of freedom."""
 
 
 def skew(v: FloatArray) -> FloatArray:

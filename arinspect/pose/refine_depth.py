@@ -57,6 +57,7 @@ class IcpResult:
         information: (6, 6) point-to-plane information (J^T J, per squared metre of
             residual) of the explained points at the result, over a left perturbation
             [omega, v] of the camera frame (`arinspect.pose.covariance`).
+        T_converged: The pose ICP converged to, accepted or not (None when it did not run).
     """
 
     T_cam_section: FloatArray
@@ -65,6 +66,7 @@ class IcpResult:
     rms_after_m: float
     fitness: float
     information: FloatArray
+    T_converged: FloatArray | None = None
 
 
 def _cloud(points: FloatArray, normals: FloatArray | None = None) -> o3d.geometry.PointCloud:
@@ -189,4 +191,5 @@ def refine_with_depth(
         after.rms_m,
         result.fitness,
         result.information,
+        refined,
     )

@@ -6,6 +6,8 @@ import pytest
 from arinspect.cad.section import load_section
 from arinspect.errors import ShapeError
 from arinspect.geometry import make_T, pose_error, rotation_from_rotvec
+from arinspect.pose.covariance import CHI2_6DOF_95, translation_bound95_m
+from arinspect.pose.refine_depth import IcpResult
 from arinspect.pose.track_recording import compare_with_truth, track_recording
 from arinspect.pose.tracker import PoseTracker
 from arinspect.recording.bop import Recording
@@ -96,3 +98,32 @@ def test_one_marker_starts_a_track_only_when_depth_confirms_it(walk):
         assert colour_only.status == "lost"
         started += 1
     assert started >= 2
+
+
+def _icp(T_converged, fitness=0.45, rms_m=0.0075, points=3000):
+    """An ICP outcome that did not lower its cost, ended at `T_converged`."""
+    rng = np.random.default_rng(3)
+    J = rng.normal(size=(points, 6)) * [2.0, 2.0, 2.0, 1.0, 1.0, 1.0]
+    return IcpResult(np.eye(4), False, rms_m, rms_m, fitness, J.T @ J, T_converged)
+
+
+def test_depth_confirms_a_pose_that_icp_could_not_improve(walk):
+    """ICP ending 6 mm from a good pose without lowering its cost still pins it down."""
+    recording, section = walk
+    tracker = PoseTracker(section, recording.camera)
+    T = recording.T_cam_section(0)
+    prior = np.diag([0.01**2] * 3 + [0.02**2] * 3)  # far marker + motion: 95 % bound ~ 6 cm
+    assert translation_bound95_m(prior, T) > tracker.config.max_bound95_m
+    delta = np.array([0.0, 0.0, 0.0, 0.006, 0.0, 0.0])
+    ended = make_T(np.eye(3), delta[3:]) @ T
+    covariance = tracker._confirmed_by_depth(_icp(ended), T, prior)
+    assert covariance is not None
+    assert translation_bound95_m(covariance, T) <= tracker.config.max_bound95_m
+    # where ICP ended stays about on the pose's 95 % bound (the prior adds a little): no
+    # claim tighter than ICP showed (its own covariance puts it ~10 sigma away)
+    assert 0.9 * CHI2_6DOF_95 <= delta @ np.linalg.solve(covariance, delta) <= 1.1 * CHI2_6DOF_95
+    # ICP that ended outside the pose's own confidence region, or is not believed, is no help
+    far = make_T(np.eye(3), [0.2, 0.0, 0.0]) @ T
+    assert tracker._confirmed_by_depth(_icp(far), T, prior) is None
+    assert tracker._confirmed_by_depth(_icp(ended, fitness=0.2), T, prior) is None
+    assert tracker._confirmed_by_depth(_icp(None), T, prior) is None
