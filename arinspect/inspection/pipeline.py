@@ -33,6 +33,7 @@ from arinspect.inspection.fusion import (
     FusionConfig,
     PartFinding,
     SupportIfMoved,
+    at_place_by_edges,
     common_pose_sigma_m,
     decide_all,
     edges_confirm_move,
@@ -366,24 +367,33 @@ class Inspector:
     ) -> PartFinding:
         """A finding judged once more by the part's own edges, where a move is in question.
 
-        A ``misplaced`` part's offset is refined by its edges (`_refined`). A ``present``
-        part whose detections suggest a move (`suggests_a_move`) is ``misplaced`` when the
-        offset refined by its edges is a move (`judged_by_edges`) and the image shows
-        clearly more of its edges there than at its drawn place (`edges_confirm_move`).
-        Without the second test the refinement, which starts from the detections' offset,
-        "confirmed" ten parts in place on the inspection benchmark (docs/inspection.md).
-        Other findings stand.
+        A ``misplaced`` part's offset is refined by its edges (`_refined`); it is
+        ``present`` after all where its best good looks show clearly more of its edges at
+        its drawn place than at that offset (`at_place_by_edges`). A ``present`` part whose
+        detections suggest a move (`suggests_a_move`) is ``misplaced`` when the offset
+        refined by its edges is a move (`judged_by_edges`) and the image shows clearly more
+        of its edges there than at its drawn place (`edges_confirm_move`). Without the
+        second test the refinement, which starts from the detections' offset, "confirmed"
+        ten parts in place on the inspection benchmark (docs/inspection.md). Other
+        findings stand.
         """
+        part = self.parts_by_id[finding.part_id]
+        good = [look for look in looks if look.good]
+        at_place = [look.edge_support for look in good if look.edge_support is not None]
         if finding.status == "misplaced":
-            return self._refined(finding, looks, frame_gradient, poses)
-        if not suggests_a_move(self.parts_by_id[finding.part_id], finding, self.config.fusion):
+            refined = self._refined(finding, looks, frame_gradient, poses)
+            if refined.status != "misplaced" or refined.offset_m is None:
+                return refined
+            # judged in the looks the refinement read: their images are at hand
+            best = [look for look in self._best_good_looks(looks) if look.edge_support is not None]
+            there = support_if_moved(part, refined.offset_m, [look.frame for look in best])
+            drawn = [float(look.edge_support or 0.0) for look in best]
+            return at_place_by_edges(refined, drawn, there, self.config.fusion)
+        if not suggests_a_move(part, finding, self.config.fusion):
             return finding
         refined = self._refined(replace(finding, status="misplaced"), looks, frame_gradient, poses)
         if refined.status != "misplaced":
             return finding
-        part = self.parts_by_id[finding.part_id]
-        good = [look for look in looks if look.good]
-        at_place = [look.edge_support for look in good if look.edge_support is not None]
         there = support_if_moved(part, refined.offset_m, [look.frame for look in good])
         if not edges_confirm_move(at_place, there, self.config.fusion):
             return finding
@@ -403,10 +413,9 @@ class Inspector:
     ) -> PartFinding:
         """A misplaced part's offset refined by its own edges in its best good looks."""
         part = self.parts_by_id[finding.part_id]
-        good = sorted((look for look in looks if look.good), key=lambda look: -look.weight)
         images = [
             LookImage(poses[look.frame], frame_gradient(look.frame))
-            for look in good[: self.config.offset_refine_looks]
+            for look in self._best_good_looks(looks)
         ]
         sigma = max(finding.offset_sigma_m, 0.01) * self.config.offset_refine.prior_scale
         prior = np.eye(3) / sigma**2 + mount_prior(
@@ -418,9 +427,15 @@ class Inspector:
         if refined is None:
             return finding
         # The poses of one pass err together: their common error is added once.
+        good = [look for look in looks if look.good]
         pose_sigma = common_pose_sigma_m(good, self.config.fusion)
         covariance = refined.covariance + np.eye(3) * pose_sigma**2
         return judged_by_edges(part, finding, refined.offset_m, covariance, self.config.fusion)
+
+    def _best_good_looks(self, looks: Sequence[PartLook]) -> list[PartLook]:
+        """The `InspectionConfig.offset_refine_looks` good looks of a part worth the most."""
+        good = sorted((look for look in looks if look.good), key=lambda look: -look.weight)
+        return good[: self.config.offset_refine_looks]
 
     def _frame_evidence(
         self,

@@ -11,6 +11,7 @@ from arinspect.geometry import look_at_T_cam_world, make_T
 from arinspect.inspection.evidence import PartLook, centre_jacobian
 from arinspect.inspection.fusion import (
     FusionConfig,
+    at_place_by_edges,
     common_pose_sigma_m,
     decide,
     edges_confirm_move,
@@ -536,6 +537,24 @@ def test_edges_confirm_a_move_only_clearly_and_from_enough_looks():
     assert not edges_confirm_move([0.3] * 3, [0.45] * 3, config)  # under half of its edges
     assert not edges_confirm_move([0.45] * 3, [0.6] * 3, config)  # not clearly more
     assert not edges_confirm_move([0.3] * 2, [0.9] * 2, config)  # too few looks
+
+
+def test_a_move_whose_edges_show_clearly_better_at_the_place_is_no_move():
+    """A cable-tray hanger in its place boxed 48 mm off: 95 % of its edges at its place."""
+    config = FusionConfig()
+    misplaced = decide(PART, "surface", _looks_with_offset(np.array([0.05, 0.0, 0.0]), n=6))
+    assert misplaced.status == "misplaced"
+    placed = at_place_by_edges(misplaced, [0.95] * 6, [0.65] * 6, config)
+    assert placed.status == "present" and placed.offset_m is None
+    assert placed.reason.startswith("at its place by its edges: the image shows 95% of them")
+    assert "65% where its detections put it (50 ± " in placed.reason
+    assert placed.confidence > 0.9  # detected in all 6 good looks
+    # A moved part's edges along the move still show at its place, less than where it went.
+    assert at_place_by_edges(misplaced, [0.52] * 6, [0.76] * 6, config) == misplaced
+    assert at_place_by_edges(misplaced, [0.6] * 6, [0.45] * 6, config) == misplaced  # close
+    assert at_place_by_edges(misplaced, [0.9] * 2, [0.1] * 2, config) == misplaced  # 2 looks
+    present = replace(misplaced, status="present")
+    assert at_place_by_edges(present, [0.95] * 6, [0.1] * 6, config) == present
 
 
 def test_detections_of_the_parts_size_away_from_a_place_depth_sees_empty_are_the_part():
