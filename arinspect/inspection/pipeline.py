@@ -378,8 +378,6 @@ class Inspector:
         findings stand.
         """
         part = self.parts_by_id[finding.part_id]
-        good = [look for look in looks if look.good]
-        at_place = [look.edge_support for look in good if look.edge_support is not None]
         if finding.status == "misplaced":
             refined = self._refined(finding, looks, frame_gradient, poses)
             if refined.status != "misplaced" or refined.offset_m is None:
@@ -394,6 +392,8 @@ class Inspector:
         refined = self._refined(replace(finding, status="misplaced"), looks, frame_gradient, poses)
         if refined.status != "misplaced":
             return finding
+        good = [look for look in looks if look.good]
+        at_place = [look.edge_support for look in good if look.edge_support is not None]
         there = support_if_moved(part, refined.offset_m, [look.frame for look in good])
         if not edges_confirm_move(at_place, there, self.config.fusion):
             return finding
