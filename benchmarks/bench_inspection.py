@@ -31,12 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from arinspect.cad.catalog import load_catalog
 from arinspect.cad.generator import generate_section
 from arinspect.cad.section import load_section
 from arinspect.camera import default_camera
 from arinspect.detect.runtime import PartDetector
-from arinspect.inspection.expected import ExpectedViewer
 from arinspect.inspection.next_looks import suggest_views
 from arinspect.inspection.pipeline import Inspector
 from arinspect.pose.track_recording import track_recording
@@ -45,7 +43,6 @@ from arinspect.recording.defects import pick_defects, well_seen_parts
 from arinspect.recording.synthesize import RecordingSpec, render_recording
 from arinspect.recording.trajectory import make_trajectory
 from arinspect.render.renderer import RenderOptions
-from arinspect.render.scene import SectionScene
 from arinspect.resources import SAMPLE_SECTION_DIR
 
 DEPTH_PATTERN = ((True, False), (False, True), (True, False))
@@ -211,7 +208,8 @@ def inspect_and_score(
     """Inspect one recording, add its findings to `scores` and its times to `timing`."""
     recording = Recording(folder)
     section = load_section(recording.section_folder)
-    result = Inspector(section, recording.camera, detector).inspect(recording)
+    inspector = Inspector(section, recording.camera, detector)
+    result = inspector.inspect(recording)
     start = time.perf_counter()
     track_recording(recording, section, recording.camera)
     timing.baseline_s += time.perf_counter() - start
@@ -220,10 +218,8 @@ def inspect_and_score(
     for stage, seconds in result.stage_times_s.items():
         timing.stage_ms[stage] = timing.stage_ms.get(stage, 0.0) + seconds * 1000
     unverified = [f.part_id for f in result.findings if f.status == "not_verified"]
-    viewer = ExpectedViewer(SectionScene(section), recording.camera)
-    mounts = {name: entry.mount for name, entry in load_catalog().classes.items()}
     start = time.perf_counter()
-    views = suggest_views(viewer, section, mounts, unverified)
+    views = suggest_views(inspector.viewer, section, inspector.mounts, unverified)
     timing.suggest_s += time.perf_counter() - start
     timing.unverified += len(unverified)
     timing.suggested += sum(view is not None for view in views.values())

@@ -383,9 +383,13 @@ class Inspector:
             if refined.status != "misplaced" or refined.offset_m is None:
                 return refined
             # judged in the looks the refinement read: their images are at hand
-            best = [look for look in self._best_good_looks(looks) if look.edge_support is not None]
-            there = support_if_moved(part, refined.offset_m, [look.frame for look in best])
-            drawn = [float(look.edge_support or 0.0) for look in best]
+            measured = [
+                (look.frame, look.edge_support)
+                for look in self._best_good_looks(looks)
+                if look.edge_support is not None
+            ]
+            there = support_if_moved(part, refined.offset_m, [frame for frame, _ in measured])
+            drawn = [shown for _, shown in measured]
             return at_place_by_edges(refined, drawn, there, self.config.fusion)
         if not suggests_a_move(part, finding, self.config.fusion):
             return finding
