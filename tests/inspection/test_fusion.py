@@ -7,10 +7,11 @@ import pytest
 
 from arinspect.cad.section import Part
 from arinspect.camera import default_camera
-from arinspect.geometry import look_at_T_cam_world, make_T
+from arinspect.geometry import look_at_T_cam_world, make_T, rotation_from_rotvec
 from arinspect.inspection.evidence import PartLook, centre_jacobian
 from arinspect.inspection.fusion import (
     FusionConfig,
+    along_mount,
     at_place_by_edges,
     common_pose_sigma_m,
     decide,
@@ -89,6 +90,17 @@ def test_mount_prior_pins_surface_normal_and_inline_cross_axis():
     np.testing.assert_allclose(surface, np.diag([0, 0, 1e4]))
     inline = mount_prior(PART, "inline", 0.01)
     np.testing.assert_allclose(inline, np.diag([0, 1e4, 1e4]))
+
+
+def test_along_mount_keeps_the_directions_a_part_can_move_in():
+    rotation = rotation_from_rotvec(np.array([0.3, -0.2, 0.5]))
+    part = Part("X", "pipe_clamp", PART.mesh, make_T(rotation, CENTRE), 5.0, 2.0)
+    vector = np.array([0.03, -0.02, 0.05])
+    on_surface = along_mount(part, "surface", vector)
+    assert abs(on_surface @ rotation[:, 2]) < 1e-12
+    assert np.allclose(on_surface + (vector @ rotation[:, 2]) * rotation[:, 2], vector)
+    axis = rotation[:, 0]
+    assert np.allclose(along_mount(part, "inline", vector), (vector @ axis) * axis)
 
 
 def test_moved_part_is_misplaced_with_its_offset():
@@ -221,12 +233,13 @@ def test_one_depth_look_alone_does_not_set_the_offset():
     assert decide(plate, "surface", measured, trusting).status == "misplaced"
 
 
-def test_two_measuring_looks_are_not_enough_to_call_a_part_misplaced():
+def test_two_measuring_looks_are_not_enough_to_call_a_part_misplaced_or_in_place():
     moved = [0.08, 0.0, 0.0]
     two = _looks_with_offset(moved, n=6)
     two = [PartLook(**{**vars(look), "jacobian": None}) for look in two[:4]] + two[4:]
     finding = decide(PART, "surface", two)
-    assert finding.status == "present"
+    assert finding.status == "not_verified"
+    assert "in only 2 look(s)" in finding.reason
     assert np.linalg.norm(finding.offset_m - moved) < 0.01  # measured, not trusted
     three = _looks_with_offset(moved, n=6)
     three = [PartLook(**{**vars(look), "jacobian": None}) for look in three[:3]] + three[3:]

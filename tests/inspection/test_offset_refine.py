@@ -5,7 +5,7 @@ import pytest
 
 from arinspect.cad.section import load_section
 from arinspect.inspection.edge_support import PartEdgeSupport
-from arinspect.inspection.fusion import mount_prior
+from arinspect.inspection.fusion import along_mount, mount_prior
 from arinspect.inspection.offset_refine import LookImage, refine_offset
 from arinspect.pose.refine_edges import gradient_pyramid
 from arinspect.recording.bop import Recording
@@ -46,6 +46,23 @@ def test_a_lagging_offset_is_pulled_towards_the_parts_edges(moved_parts, part_id
     if part_id == "BKT-F1-B2A":
         assert after < 0.6 * before
     assert np.all(np.linalg.eigvalsh(refined.covariance) > 0)
+
+
+@pytest.mark.parametrize("part_id", ["BKT-F1-B2A", "CLP-P2-3"])
+def test_a_box_lagging_far_behind_is_caught_up_along_the_mount(moved_parts, part_id):
+    """Boxed at 45 % of the move, beyond the edge search's reach from there."""
+    section, checker, truth, looks = moved_parts
+    part = section.part(part_id)
+    start = 0.45 * truth[part_id]
+    prior = np.eye(3) / 0.03**2 + mount_prior(part, "surface", 0.01)
+    plain = refine_offset(checker, part, looks, start, prior)
+    lagging = along_mount(part, "surface", start)
+    stretched = refine_offset(checker, part, looks, start, prior, lagging_m=lagging)
+    assert plain is not None and stretched is not None
+    plain_error = np.linalg.norm(plain.offset_m - truth[part_id])
+    stretched_error = np.linalg.norm(stretched.offset_m - truth[part_id])
+    assert stretched_error < 0.015 < plain_error
+    assert stretched.cost_after < stretched.cost_before
 
 
 def test_the_true_offset_is_left_alone(moved_parts):
