@@ -138,6 +138,10 @@ class FusionConfig:
             lags behind it (median 0.84 of the move on the inspection benchmark,
             `inspection.offset_refine`), so a move of `min_offset_m` is boxed this much
             shorter; only for which parts the edges measure a move again.
+        lag_stretches: Multiples of the boxes' offset along the mount where a part whose
+            boxes lag behind it may be (`stretched_offsets`): a moved part's box centre
+            moved 0.4-1.0 of the move on the benchmark. The edge refinement of a
+            suggested move may start there.
         part_area_ratio: Median area of detections, over the part's expected visible box,
             from which they are the part's size (1 % of parts in place below it on the
             benchmark) and, away from a place depth sees empty, the part moved.
@@ -172,6 +176,7 @@ class FusionConfig:
     area_min_looks: int = 3
     suggested_sigmas: float = 1.5
     box_lag_ratio: float = 0.84
+    lag_stretches: tuple[float, ...] = (1.25, 1.6, 2.0, 2.5)
     part_area_ratio: float = 0.8
 
 
@@ -222,6 +227,19 @@ def mount_prior(part: Part, mount: str, sigma_m: float) -> FloatArray:
 def along_mount(part: Part, mount: str, vector_m: FloatArray) -> FloatArray:
     """The part of a section-frame vector (metres) along the mounting surface or pipe axis."""
     return _along_mount_projector(part, mount) @ np.asarray(vector_m, dtype=np.float64)
+
+
+def stretched_offsets(
+    part: Part, mount: str, offset_m: FloatArray, config: FusionConfig
+) -> list[FloatArray]:
+    """Where a part would be if its boxes lagged behind it (section frame, metres).
+
+    `offset_m` with its component along the mount stretched by each of
+    `FusionConfig.lag_stretches`; the component off the mount, noise, is kept as it is.
+    """
+    offset = np.asarray(offset_m, dtype=np.float64)
+    lagging = along_mount(part, mount, offset)
+    return [offset + (stretch - 1.0) * lagging for stretch in config.lag_stretches]
 
 
 def _along_mount_projector(part: Part, mount: str) -> FloatArray:

@@ -12,8 +12,9 @@ edge nearby cannot drag it far) and the mounting surface or pipe axis as a const
 That search reaches a few pixels; a box that lags far behind its part (on the benchmark's
 later sets a clamp moved 81 mm was boxed 35 mm off, its edges 0.86 shown where it was
 against 0.44 where the search from the boxes ended) is out of its reach. So the search
-starts where the part's edges fit best among the box centres' offset and that offset
-stretched along the mount (`OffsetRefineConfig.stretches`), the lag's direction.
+can start where the part's edges fit best among the box centres' offset and other offsets
+given with it (`inspection.fusion.stretched_offsets`: that offset stretched along the mount,
+the lag's direction).
 """
 
 from __future__ import annotations
@@ -52,9 +53,6 @@ class OffsetRefineConfig:
         prior_scale: The detector's offset enters as a prior with its standard deviation
             times this (its lag is a bias its noise does not cover).
         min_samples: Fewest edge samples over all looks.
-        stretches: Multiples of the box centres' offset along the mount (its part that
-            a lagging box measures short) tried as starts besides the offset itself: a
-            moved part's box centre moved 0.4-1.0 of the move on the benchmark.
     """
 
     search_px: int = 5
@@ -65,7 +63,6 @@ class OffsetRefineConfig:
     min_cost_drop: float = 0.01
     prior_scale: float = 3.0
     min_samples: int = 40
-    stretches: tuple[float, ...] = (1.25, 1.6, 2.0, 2.5)
 
 
 @dataclass(frozen=True)
@@ -100,7 +97,7 @@ def refine_offset(
     offset_m: FloatArray,
     prior_information: FloatArray,
     config: OffsetRefineConfig = OffsetRefineConfig(),
-    lagging_m: FloatArray | None = None,
+    starts_m: Sequence[FloatArray] = (),
 ) -> RefinedOffset | None:
     """Refine `offset_m` (section frame, metres) by the part's own edges in `looks`.
 
@@ -112,9 +109,8 @@ def refine_offset(
         prior_information: (3, 3) information of that offset and of the mounting
             constraint, 1 / metres^2.
         config: Settings.
-        lagging_m: (3,) the part of `offset_m` a lagging box may have measured short (its
-            component along the mount); `OffsetRefineConfig.stretches` of it are tried as
-            starts. None: the search starts at `offset_m`.
+        starts_m: (3,) offsets, metres, to start from instead of `offset_m` where the
+            edges fit better there (the prior stays at `offset_m`).
 
     Returns:
         The refined offset, or None when the edges did not clearly fit better than at the
@@ -122,7 +118,7 @@ def refine_offset(
     """
     start = np.asarray(offset_m, dtype=np.float64)
     *_, cost_before = _edge_residuals(checker, part, looks, start, config)
-    offset = _best_start(checker, part, looks, start, lagging_m, cost_before, config)
+    offset = _best_start(checker, part, looks, start, starts_m, cost_before, config)
     for _ in range(config.iterations):
         J, residual, weight, cost = _edge_residuals(checker, part, looks, offset, config)
         if len(residual) < config.min_samples:
@@ -153,16 +149,14 @@ def _best_start(
     part: Part,
     looks: Sequence[LookImage],
     offset: FloatArray,
-    lagging: FloatArray | None,
+    starts: Sequence[FloatArray],
     cost: float,
     config: OffsetRefineConfig,
 ) -> FloatArray:
-    """`offset`, or `offset` stretched along `lagging` where the edges fit better (m)."""
-    if lagging is None:
-        return offset
+    """`offset` (its robust edge `cost` given), or the one of `starts` the edges fit best."""
     best, lowest = offset, cost
-    for stretch in config.stretches:
-        candidate = offset + (stretch - 1.0) * np.asarray(lagging, dtype=np.float64)
+    for start in starts:
+        candidate = np.asarray(start, dtype=np.float64)
         _, residual, _, candidate_cost = _edge_residuals(checker, part, looks, candidate, config)
         if len(residual) >= config.min_samples and candidate_cost < lowest:
             best, lowest = candidate, candidate_cost

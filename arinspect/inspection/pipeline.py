@@ -33,13 +33,13 @@ from arinspect.inspection.fusion import (
     FusionConfig,
     PartFinding,
     SupportIfMoved,
-    along_mount,
     at_place_by_edges,
     common_pose_sigma_m,
     decide_all,
     edges_confirm_move,
     judged_by_edges,
     mount_prior,
+    stretched_offsets,
     suggests_a_move,
 )
 from arinspect.inspection.matching import Match, box_centre, match_frame
@@ -423,8 +423,8 @@ class Inspector:
         """A misplaced part's offset refined by its own edges in its best good looks.
 
         `lagging`: the boxes put the part barely away, as a box lagging far behind a moved
-        part does; the search then also starts from their offset stretched along the
-        mount (`refine_offset`'s ``lagging_m``). A part the boxes already put clearly away
+        part does; the search may then also start from their offset stretched along the
+        mount (`stretched_offsets`). A part the boxes already put clearly away
         is searched for from their offset alone: stretched starts took some of those onto
         repeated edges beyond them on the inspection benchmark (offset error p90 41 -> 58
         mm over eight sets).
@@ -444,7 +444,7 @@ class Inspector:
             finding.offset_m,
             prior,
             self.config.offset_refine,
-            along_mount(part, mount, finding.offset_m) if lagging else None,
+            stretched_offsets(part, mount, finding.offset_m, self.config.fusion) if lagging else (),
         )
         if refined is None:
             return finding

@@ -5,7 +5,7 @@ import pytest
 
 from arinspect.cad.section import load_section
 from arinspect.inspection.edge_support import PartEdgeSupport
-from arinspect.inspection.fusion import along_mount, mount_prior
+from arinspect.inspection.fusion import FusionConfig, mount_prior, stretched_offsets
 from arinspect.inspection.offset_refine import LookImage, refine_offset
 from arinspect.pose.refine_edges import gradient_pyramid
 from arinspect.recording.bop import Recording
@@ -56,8 +56,8 @@ def test_a_box_lagging_far_behind_is_caught_up_along_the_mount(moved_parts, part
     start = 0.45 * truth[part_id]
     prior = np.eye(3) / 0.03**2 + mount_prior(part, "surface", 0.01)
     plain = refine_offset(checker, part, looks, start, prior)
-    lagging = along_mount(part, "surface", start)
-    stretched = refine_offset(checker, part, looks, start, prior, lagging_m=lagging)
+    starts = stretched_offsets(part, "surface", start, FusionConfig())
+    stretched = refine_offset(checker, part, looks, start, prior, starts_m=starts)
     assert plain is not None and stretched is not None
     plain_error = np.linalg.norm(plain.offset_m - truth[part_id])
     stretched_error = np.linalg.norm(stretched.offset_m - truth[part_id])
