@@ -786,19 +786,18 @@ def _present_or_misplaced(
     z = _beyond_tolerance_sigmas(part, length, sigma)
     measuring = [look.score for look in detected if look.jacobian is not None]
     if length >= config.min_offset_m and z >= config.offset_sigmas:
+        doubt = ""
         if len(measuring) < config.min_offset_looks:
-            return PartFinding(
-                **base,
-                status="not_verified",
-                offset_m=offset,
-                offset_sigma_m=sigma,
-                confidence=0.0,
-                reason=f"detected {length * 1000:.0f} ± {sigma * 1000:.0f} mm from its place,"
-                f" but in only {len(measuring)} look(s) that measured it: too few to call it"
-                " misplaced, or in its place",
+            doubt = (
+                f"in only {len(measuring)} look(s) that measured it: too few to call it"
+                " misplaced, or in its place"
             )
-        median_score = float(np.median(measuring))
-        if median_score < config.min_misplaced_score:
+        elif (median_score := float(np.median(measuring))) < config.min_misplaced_score:
+            doubt = (
+                f"only weakly (median score {median_score:.2f}): this part moved, or"
+                " something else there"
+            )
+        if doubt:
             return PartFinding(
                 **base,
                 status="not_verified",
@@ -806,8 +805,7 @@ def _present_or_misplaced(
                 offset_sigma_m=sigma,
                 confidence=0.0,
                 reason=f"detected {length * 1000:.0f} ± {sigma * 1000:.0f} mm from its place,"
-                f" but only weakly (median score {median_score:.2f}): this part"
-                " moved, or something else there",
+                f" but {doubt}",
             )
         return PartFinding(
             **base,

@@ -117,7 +117,9 @@ def refine_offset(
         detector's offset.
     """
     start = np.asarray(offset_m, dtype=np.float64)
-    *_, cost_before = _edge_residuals(checker, part, looks, start, config)
+    _, residual, _, cost_before = _edge_residuals(checker, part, looks, start, config)
+    if len(residual) < config.min_samples:
+        return None
     offset = _best_start(checker, part, looks, start, starts_m, cost_before, config)
     for _ in range(config.iterations):
         J, residual, weight, cost = _edge_residuals(checker, part, looks, offset, config)
