@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -86,6 +86,13 @@ class FusionConfig:
             place (which say it is there). Over the benchmark's three sets of recordings,
             parts detected at their place showed 0.00-0.03 of their edges when removed,
             0.14 or more when in place (handhole frames from tracked poses) or moved.
+        edge_absent_max_by_class: Per class, a lower cap on both thresholds above, for
+            classes whose own edges show little even when the part is there: a handhole
+            frame's rim is a thin flat bar around a hole whose edge is the structure's.
+            On the benchmark's first five sets (2026-12-01) removed handhole frames showed
+            0.00-0.04, those in their place 0.08 or more (0.12-0.15 often, under
+            `edge_absent_max`); 0.06 lies between. (Other classes: removed parts up to
+            0.07-0.26, present ones from 0.16-0.51, class by class; docs/inspection.md.)
         edge_present_min: Smallest median share of the part's edges shown at its place
             (in at least `min_good_looks` good looks) that stops an undetected part from
             being called missing (a 25 px lifting lug the detector missed twice showed
@@ -157,6 +164,9 @@ class FusionConfig:
     depth_through_min: float = 0.8
     edge_absent_max: float = 0.15
     edge_overrule_max: float = 0.08
+    edge_absent_max_by_class: Mapping[str, float] = field(
+        default_factory=lambda: {"handhole_frame": 0.06}
+    )
     edge_present_min: float = 0.5
     edge_gain: float = 0.2
     edge_min_looks: int = 3
@@ -420,8 +430,8 @@ def decide(
     )
     edge_looks = [look for look in good if look.edge_support is not None]
     edges = [look.edge_support for look in edge_looks]
-    edges_say_absent = (
-        len(edges) >= config.edge_min_looks and float(np.median(edges)) <= config.edge_absent_max
+    edges_say_absent = len(edges) >= config.edge_min_looks and float(np.median(edges)) <= _edge_max(
+        config.edge_absent_max, part, config
     )
     place_empty = depth_says_absent or edges_say_absent
     empty_because = ""  # why the place is seen empty, for the reason
@@ -532,7 +542,8 @@ def decide(
             finding = _checked_where_moved(part, finding, edges, moved, config)
     # Detections at the place argue for the part: the edges overrule them only when they
     # show almost none of it.
-    edges_overrule = edges_say_absent and float(np.median(edges)) <= config.edge_overrule_max
+    overrule_max = _edge_max(config.edge_overrule_max, part, config)
+    edges_overrule = edges_say_absent and float(np.median(edges)) <= overrule_max
     if finding.status == "present" and (depth_says_absent or edges_overrule):
         if depth_says_absent and (
             moved := _moved_off_an_empty_place(part, finding, detected, config)
@@ -553,6 +564,11 @@ def decide(
             " it should close)",
         )
     return finding
+
+
+def _edge_max(threshold: float, part: Part, config: FusionConfig) -> float:
+    """An edge-share threshold that says "not there", capped for the part's class."""
+    return min(threshold, config.edge_absent_max_by_class.get(part.class_name, threshold))
 
 
 def _boxed_smaller(detected: Sequence[PartLook], config: FusionConfig) -> float | None:

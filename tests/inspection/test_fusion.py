@@ -469,6 +469,16 @@ def test_detections_away_from_an_empty_place_that_show_the_part_no_better_are_no
     assert decide(PART, "surface", shown, support_if_moved=_shows(0.03)).status == "misplaced"
 
 
+def test_a_handhole_frames_thin_rim_showing_little_does_not_overrule_its_detections():
+    """In place, handhole frames show 7-15 % of their edges; removed ones 0-4 %."""
+    frame = replace(PART, id="HHF-1", class_name="handhole_frame")
+    at_place = _looks_with_offset(np.zeros(3), n=6)
+    assert decide(frame, "surface", _with_edge_support(at_place, 0.07)).status == "present"
+    assert decide(frame, "surface", _with_edge_support(at_place, 0.03)).status == "missing"
+    # Other classes keep the shared thresholds: 7 % overrules a collar plate's detections.
+    assert decide(PART, "surface", _with_edge_support(at_place, 0.07)).status == "missing"
+
+
 def test_weak_detections_away_from_an_empty_place_need_clearly_more_edges_there():
     """A bare pipe scored 0.5 as its removed clamp: 14 % of the clamp's edges at its place,
     17 % where the weak boxes put it (a clamp in view shows 60 % or more): not the clamp."""
