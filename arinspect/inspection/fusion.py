@@ -430,9 +430,8 @@ def decide(
     )
     edge_looks = [look for look in good if look.edge_support is not None]
     edges = [look.edge_support for look in edge_looks]
-    edges_say_absent = len(edges) >= config.edge_min_looks and float(np.median(edges)) <= _edge_max(
-        config.edge_absent_max, part, config
-    )
+    absent_max = _edge_max(config.edge_absent_max, part, config)
+    edges_say_absent = len(edges) >= config.edge_min_looks and float(np.median(edges)) <= absent_max
     place_empty = depth_says_absent or edges_say_absent
     empty_because = ""  # why the place is seen empty, for the reason
     if depth_says_absent:
