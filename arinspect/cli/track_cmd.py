@@ -27,6 +27,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_false",
         help="do not refine frames without depth from the CAD's edges in the image",
     )
+    parser.add_argument(
+        "--forward-only",
+        dest="backwards",
+        action="store_false",
+        help="do not track the frames lost before a track (re)started backwards from it"
+        " (what a live headset sees)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -70,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
     section = load_section(section_dir)
     init = read_init_pose(args.init_pose) if args.init_pose else None
     config = replace(TrackerConfig(), use_edges=args.edges)
-    results = track_recording(recording, section, camera, config, init, frame_progress("tracking"))
+    results = track_recording(
+        recording, section, camera, config, init, frame_progress("tracking"), args.backwards
+    )
     write_poses(results, args.out, recording.folder.resolve(), Path(section_dir).resolve())
     counts = {s: sum(r.status == s for r in results) for s in ("tracked", "reinitialised", "lost")}
     print(f"{len(results)} frames: " + ", ".join(f"{n} {s}" for s, n in counts.items()))

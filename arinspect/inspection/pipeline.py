@@ -45,8 +45,10 @@ from arinspect.inspection.fusion import (
 from arinspect.inspection.matching import Match, box_centre, match_frame
 from arinspect.inspection.offset_refine import LookImage, OffsetRefineConfig, refine_offset
 from arinspect.inspection.unexpected import UnexpectedCollector, UnexpectedObject
+from arinspect.pose.backwards import track_backwards
 from arinspect.pose.refine_edges import gradient_pyramid
-from arinspect.pose.tracker import PoseTracker, TrackerConfig
+from arinspect.pose.track_recording import recording_motion
+from arinspect.pose.tracker import FrameResult, PoseTracker, TrackerConfig
 from arinspect.recording.bop import Recording
 from arinspect.render.scene import SectionScene
 from arinspect.typed import FloatArray, UInt8Image
@@ -69,6 +71,9 @@ class InspectionConfig:
             a present part whose detections suggest a move (`suggests_a_move`).
         offset_refine: How.
         offset_refine_looks: In at most this many of its good looks (the best ones).
+        track_backwards: Track the frames lost before a track (re)started backwards from it
+            and judge them with that pose (`arinspect.pose.backwards`), once the pass is
+            over (a live view, `on_frame`, still sees each frame as tracked forwards).
         read_ahead: Read and detect the next frame in a worker thread while the current one
             is tracked (off: one frame at a time in the calling thread, for processes that
             already share the cores out, as batch workers do).
@@ -85,6 +90,7 @@ class InspectionConfig:
     offset_refine: OffsetRefineConfig = field(default_factory=OffsetRefineConfig)
     offset_refine_looks: int = 6
     read_ahead: bool = True
+    track_backwards: bool = True
 
 
 @dataclass(frozen=True)
@@ -290,10 +296,20 @@ class Inspector:
         progress: Callable[[int, int], None],
         on_frame: Callable[[FrameRecord, UInt8Image], None] | None,
     ) -> None:
-        """Track one pass frame by frame; gather its looks, unexpected objects and records."""
+        """Track one pass frame by frame; gather its looks, unexpected objects and records.
+
+        With `InspectionConfig.track_backwards`, a ``lost`` frame's evidence waits until
+        the pass is over: the frames lost before a track started or restarted are then
+        tracked backwards from it (`arinspect.pose.backwards`), and each such frame counts
+        with its backward pose where that is trusted, else with its forward one.
+        `on_frame` sees every frame as it was tracked forwards.
+        """
         tracker = PoseTracker(self.section, self.camera, self.config.tracker)
-        meta_frames = {f["im_id"]: f for f in recording.meta.get("frames", [])}
+        motion = recording_motion(recording)
         ids = recording.frame_ids
+        poses: list[FrameResult] = []
+        pass_records: list[FrameRecord] = []
+        waiting: list[int] = []  # lost frames whose evidence waits for the backward pass
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-detect") as worker:
             read = worker.submit if self.config.read_ahead else _done
             upcoming = read(self._read_and_detect, recording, ids[0]) if ids else None
@@ -305,48 +321,111 @@ class Inspector:
                     upcoming = read(self._read_and_detect, recording, ids[k])
                 times["read"] = times.get("read", 0.0) + frame.read_s
                 times["detect"] = times.get("detect", 0.0) + frame.detect_s
-                image, depth, detections = frame.image, frame.depth_m, frame.detections
-                meta = meta_frames.get(im_id, {})
-                headset = meta.get("T_world_cam")
-                pose = tracker.process(
-                    im_id,
-                    image,
-                    depth,
-                    meta.get("timestamp_s"),
-                    None if headset is None else np.asarray(headset, dtype=np.float64),
-                )
-                for stage, seconds in pose.stage_times_s.items():
-                    times[f"pose_{stage}"] = times.get(f"pose_{stage}", 0.0) + seconds
-                matches: list[Match] = []
-                if (
-                    pose.T_cam_section is not None
-                    and pose.bound95_m <= self.config.criteria.max_pose_bound_m
-                ):
-                    matches = self._frame_evidence(
-                        (pass_index, im_id),
-                        image,
-                        pose.T_cam_section,
-                        pose.quality,
-                        pose.bound95_m,
-                        detections,
-                        depth,
-                        looks,
-                        unexpected,
-                        times,
+                pose = tracker.process(im_id, frame.image, frame.depth_m, *motion(k - 1))
+                _add_pose_times(times, pose)
+                poses.append(pose)
+                if self.config.track_backwards and pose.status == "lost":
+                    waiting.append(k - 1)
+                    matches = []
+                else:
+                    matches = self._posed_evidence(
+                        (pass_index, im_id), frame, pose, looks, unexpected, times
                     )
                 record = FrameRecord(
                     im_id,
                     pose.status,
                     pose.quality,
                     pose.T_cam_section,
-                    detections,
+                    frame.detections,
                     matches,
                     pass_index,
                 )
-                records.append(record)
+                pass_records.append(record)
                 if on_frame:
-                    on_frame(record, image)
+                    on_frame(record, frame.image)
                 progress(k, len(ids))
+        if waiting:
+            self._evidence_of_lost_frames(
+                pass_index,
+                recording,
+                tracker,
+                poses,
+                waiting,
+                pass_records,
+                looks,
+                unexpected,
+                times,
+            )
+        records.extend(pass_records)
+
+    def _evidence_of_lost_frames(
+        self,
+        pass_index: int,
+        recording: Recording,
+        tracker: PoseTracker,
+        poses: list[FrameResult],
+        waiting: list[int],
+        pass_records: list[FrameRecord],
+        looks: dict[str, list[PartLook]],
+        unexpected: UnexpectedCollector,
+        times: dict[str, float],
+    ) -> None:
+        """Track the pass's lost frames backwards; gather their evidence with the better pose.
+
+        `waiting` holds the indices (into `poses` and `pass_records`) of the lost frames;
+        their records are replaced.
+        """
+        ids = recording.frame_ids
+
+        def images(index: int) -> tuple[UInt8Image, np.ndarray | None]:
+            clock = time.perf_counter()
+            image, depth = recording.bgr(ids[index]), recording.depth_m(ids[index])
+            _lap(times, "read", clock)
+            return image, depth
+
+        backwards = track_backwards(
+            tracker, poses, recording_motion(recording), images, lambda r: r.status == "lost"
+        )
+        for index in waiting:
+            pose = backwards.get(index, poses[index])
+            if index in backwards:
+                _add_pose_times(times, pose)
+            frame = _FrameInputs(*images(index), pass_records[index].detections, 0.0, 0.0)
+            matches = self._posed_evidence(
+                (pass_index, ids[index]), frame, pose, looks, unexpected, times
+            )
+            pass_records[index] = replace(
+                pass_records[index],
+                pose_status=pose.status,
+                pose_quality=pose.quality,
+                T_cam_section=pose.T_cam_section,
+                matches=matches,
+            )
+
+    def _posed_evidence(
+        self,
+        frame_key: FrameKey,
+        frame: _FrameInputs,
+        pose: FrameResult,
+        looks: dict[str, list[PartLook]],
+        unexpected: UnexpectedCollector,
+        times: dict[str, float],
+    ) -> list[Match]:
+        """A frame's evidence when its pose is good enough (`LookCriteria.max_pose_bound_m`)."""
+        if pose.T_cam_section is None or pose.bound95_m > self.config.criteria.max_pose_bound_m:
+            return []
+        return self._frame_evidence(
+            frame_key,
+            frame.image,
+            pose.T_cam_section,
+            pose.quality,
+            pose.bound95_m,
+            frame.detections,
+            frame.depth_m,
+            looks,
+            unexpected,
+            times,
+        )
 
     def _read_and_detect(self, recording: Recording, im_id: int) -> _FrameInputs:
         """Read a frame and detect its parts (above `InspectionConfig.min_score`)."""
@@ -543,6 +622,12 @@ def _done(function: Callable[..., _FrameInputs], *args: object) -> Future[_Frame
     except Exception as exc:  # re-raised by result(), as from a worker thread
         future.set_exception(exc)
     return future
+
+
+def _add_pose_times(times: dict[str, float], pose: FrameResult) -> None:
+    """Add a frame's tracking stage times to `times` (as ``pose_<stage>``)."""
+    for stage, seconds in pose.stage_times_s.items():
+        times[f"pose_{stage}"] = times.get(f"pose_{stage}", 0.0) + seconds
 
 
 def _lap(times: dict[str, float], stage: str, since: float) -> None:

@@ -28,6 +28,7 @@ from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
 from arinspect.errors import DataFormatError
 from arinspect.geometry import pose_error
+from arinspect.pose.backwards import FrameMotion, track_backwards
 from arinspect.pose.tracker import FrameResult, PoseTracker, TrackerConfig
 from arinspect.recording.bop import Recording
 from arinspect.typed import FloatArray
@@ -59,28 +60,51 @@ def track_recording(
     config: TrackerConfig | None = None,
     T_cam_section_init: FloatArray | None = None,
     progress: Callable[[int, int], None] | None = None,
+    backwards: bool = True,
 ) -> list[FrameResult]:
-    """Track every frame of `recording` in order (depth and headset poses used when present)."""
+    """Track every frame of `recording` in order (depth and headset poses used when present).
+
+    With `backwards`, the frames lost before a track started or restarted are then tracked
+    from it in reverse order (`arinspect.pose.backwards`).
+    """
     tracker = PoseTracker(section, camera, config or TrackerConfig(), T_cam_section_init)
-    frames = {f["im_id"]: f for f in recording.meta.get("frames", [])}
+    ids = recording.frame_ids
+    motion = recording_motion(recording)
+
+    def images(index: int) -> tuple[np.ndarray, np.ndarray | None]:
+        image = recording.bgr(ids[index], check_size=False)
+        _check_frame_size(recording, ids[index], image, camera)
+        return image, recording.depth_m(ids[index])
+
     results = []
-    for k, im_id in enumerate(recording.frame_ids, start=1):
-        meta = frames.get(im_id, {})
-        headset = meta.get("T_world_cam")
-        image = recording.bgr(im_id, check_size=False)
-        _check_frame_size(recording, im_id, image, camera)
-        results.append(
-            tracker.process(
-                im_id,
-                image,
-                recording.depth_m(im_id),
-                meta.get("timestamp_s"),
-                None if headset is None else np.asarray(headset, dtype=np.float64),
-            )
-        )
+    for k, im_id in enumerate(ids, start=1):
+        results.append(tracker.process(im_id, *images(k - 1), *motion(k - 1)))
         if progress:
-            progress(k, len(recording.frame_ids))
+            progress(k, len(ids))
+    if backwards:
+        lost = track_backwards(tracker, results, motion, images, _is_lost)
+        results = [lost.get(index, result) for index, result in enumerate(results)]
     return results
+
+
+def recording_motion(recording: Recording) -> FrameMotion:
+    """Timestamp and headset pose (T_world_cam) of a recording's frames, by index."""
+    frames = {f["im_id"]: f for f in recording.meta.get("frames", [])}
+    ids = recording.frame_ids
+
+    def motion(index: int) -> tuple[float | None, FloatArray | None]:
+        meta = frames.get(ids[index], {})
+        headset = meta.get("T_world_cam")
+        return (
+            meta.get("timestamp_s"),
+            None if headset is None else np.asarray(headset, dtype=np.float64),
+        )
+
+    return motion
+
+
+def _is_lost(result: FrameResult) -> bool:
+    return result.status == "lost"
 
 
 def _check_frame_size(

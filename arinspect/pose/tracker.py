@@ -8,11 +8,11 @@ edges aligned with the image, with the pose's covariance as the prior), then jud
 result.
 A frame is ``tracked`` when it continues the track with a trusted pose (95 % translation
 bound within `TrackerConfig.max_bound95_m`); ``reinitialised`` when two or more markers, or
-one confirmed by ICP on depth, set the pose afresh (first frame, after a loss, after a jump
-the motion cannot explain) or when three or more markers give a pose too uncertain to be
-trusted (flagged by its quality, which is 0 beyond the bound); ``lost`` otherwise (no pose,
-or an untrusted one from fewer markers or from prediction alone; such a pose is still
-reported, with quality 0).
+one confirmed by ICP on depth or by most of the structure's edges, set the pose afresh
+(first frame, after a loss, after a jump the motion cannot explain) or when three or more
+markers give a pose too uncertain to be trusted (flagged by its quality, which is 0 beyond
+the bound); ``lost`` otherwise (no pose, or an untrusted one from fewer markers or from
+prediction alone; such a pose is still reported, with quality 0).
 """
 
 from __future__ import annotations
@@ -43,7 +43,8 @@ STATUSES = ("tracked", "lost", "reinitialised")
 MIN_MARKERS_TO_START = 2
 """Markers a track needs to start or restart from; with one, the frame is ``lost`` unless
 ICP on depth confirmed its pose (the mirror pose of one marker does not fit the CAD's
-surfaces; the image's edges may, so they do not count)."""
+surfaces) or the structure's edges were found along most of their length
+(`TrackerConfig.single_marker_min_edge_inliers`)."""
 MIN_MARKERS_TO_REINITIALISE = 3
 """Markers that make a fresh pose worth reporting (as ``reinitialised``, with its quality)
 even when its 95 % bound exceeds the tracking limit; with fewer the frame is ``lost``."""
@@ -74,6 +75,12 @@ class TrackerConfig:
             covariance as the prior (`pose/refine_edges.py`).
         edges_min_inlier_ratio: Share of the edge samples that must find their image edge
             for an edge refinement to count.
+        single_marker_min_edge_inliers: Share of the edge samples that must find their
+            image edge for an edge refinement to start a track from one marker without
+            depth. Each marker of the inspection benchmark's eight sets taken alone (856
+            views, every third frame): of the edge-refined poses with a 95 % bound within
+            `max_bound95_m`, 8 of 600 were more than 4 cm off (up to 26 cm); of those that
+            also found 50 % of their edges, 1 of 515 (4.1 cm), and 5 more than 2 cm off.
         motion_sigma_headset: Per-frame pose noise [rad, m] of a prediction from the
             headset's SLAM motion.
         motion_sigma_headset_per_m: Further translation noise of that prediction per metre
@@ -90,6 +97,7 @@ class TrackerConfig:
     icp_min_fitness: float = 0.4
     use_edges: bool = True
     edges_min_inlier_ratio: float = 0.3
+    single_marker_min_edge_inliers: float = 0.5
     motion_sigma_headset: tuple[float, float] = (0.002, 0.003)
     motion_sigma_headset_per_m: float = 0.02
     motion_sigma_constant_velocity: tuple[float, float] = (0.02, 0.03)
@@ -152,13 +160,28 @@ class PoseTracker:
         self._init = (
             None if T_cam_section_init is None else np.asarray(T_cam_section_init, np.float64)
         )
-        self._history: list[
-            tuple[float | None, FloatArray]
-        ] = []  # (timestamp, pose) of good frames
+        self.restart()
+
+    def restart(self) -> None:
+        """Forget the track: the next frame starts afresh, as the first one did."""
+        # (timestamp, pose, covariance) of the last good frames
+        self._history: list[tuple[float | None, FloatArray, FloatArray | None]] = []
         self._last_headset: FloatArray | None = None
         self._lost = True
         self._frames_lost = 0  # frames since the last good one
         self._predicted_by_headset = False
+
+    def resume(
+        self,
+        result: FrameResult,
+        timestamp_s: float | None = None,
+        T_world_cam: FloatArray | None = None,
+    ) -> None:
+        """Continue from a frame tracked elsewhere, as if this tracker had just processed it.
+
+        Used to track backwards from the frame after a lost one (`arinspect.pose.backwards`).
+        """
+        self._remember(result, timestamp_s, T_world_cam)
 
     def _predict(
         self, timestamp_s: float | None, T_world_cam: FloatArray | None
@@ -189,7 +212,7 @@ class PoseTracker:
                 timestamp_s is not None
                 and last_t is not None
                 and prev_t is not None
-                and last_t > prev_t
+                and last_t != prev_t  # backwards (`pose.backwards`), the steps are negative
             ):
                 regular = abs((timestamp_s - last_t) / (last_t - prev_t) - 1.0) <= 0.25
             if regular:  # irregular timing: constant position is the safer guess
@@ -228,10 +251,11 @@ class PoseTracker:
         clock = time.perf_counter()
         T, covariance, source, reinit = self._choose(estimate, prediction, predicted_cov)
         rms = estimate.rms_px if estimate is not None and source.startswith("markers") else np.nan
+        confirmed = False
         if T is not None:
-            T, covariance, source = self._refine(T, covariance, source, image, depth_m)
+            T, covariance, source, confirmed = self._refine(T, covariance, source, image, depth_m)
         times["refine"] = time.perf_counter() - clock
-        result = self._judge(im_id, T, covariance, source, rms, reinit, estimate, times)
+        result = self._judge(im_id, T, covariance, source, rms, reinit, confirmed, estimate, times)
         self._remember(result, timestamp_s, T_world_cam)
         return result
 
@@ -279,18 +303,26 @@ class PoseTracker:
         source: str,
         image: UInt8Image,
         depth_m: np.ndarray | None,
-    ) -> tuple[FloatArray, FloatArray | None, str]:
+    ) -> tuple[FloatArray, FloatArray | None, str, bool]:
+        """The pose refined against the CAD (ICP on depth, else edges), with its covariance.
+
+        Returns:
+            The pose, its covariance, its source, and whether the structure confirmed it
+            well enough to start a track from one marker: ICP moved or confirmed it, or the
+            edges found at least `TrackerConfig.single_marker_min_edge_inliers` of their
+            samples.
+        """
         if depth_m is not None:
             icp = refine_with_depth(self.model, self.camera, depth_m, T, self.config.icp)
             if icp.accepted and self._keeps_start(icp.T_cam_section, T, covariance, source):
                 depth_covariance = self._icp_covariance(icp)
                 if depth_covariance is not None:
                     covariance = depth_covariance
-                return icp.T_cam_section, covariance, source + "+icp"
-            confirmed = self._confirmed_by_depth(icp, T, covariance)
-            if confirmed is not None:
-                return T, confirmed, source + "+icp"
-            return T, covariance, source
+                return icp.T_cam_section, covariance, source + "+icp", True
+            depth_confirmed = self._confirmed_by_depth(icp, T, covariance)
+            if depth_confirmed is not None:
+                return T, depth_confirmed, source + "+icp", True
+            return T, covariance, source, False
         if self.config.use_edges:
             edges = refine_with_edges(
                 self.model, self.camera, image, T, self.config.edges, covariance
@@ -300,8 +332,9 @@ class PoseTracker:
                 and edges.inlier_ratio >= self.config.edges_min_inlier_ratio
                 and self._keeps_start(edges.T_cam_section, T, covariance, source)
             ):
-                return edges.T_cam_section, edges.covariance, source + "+edges"
-        return T, covariance, source
+                most_found = edges.inlier_ratio >= self.config.single_marker_min_edge_inliers
+                return edges.T_cam_section, edges.covariance, source + "+edges", most_found
+        return T, covariance, source, False
 
     def _icp_covariance(self, icp: IcpResult) -> FloatArray | None:
         """(6, 6) pose covariance from ICP's information, or None when it is not believed.
@@ -362,6 +395,7 @@ class PoseTracker:
         source: str,
         rms: float,
         reinit: bool,
+        confirmed: bool,
         estimate: PoseEstimate | None,
         times: dict[str, float],
     ) -> FrameResult:
@@ -376,11 +410,13 @@ class PoseTracker:
             )
         bound = translation_bound95_m(covariance, T)
         quality = float(np.clip(1.0 - bound / self.config.max_bound95_m, 0.0, 1.0))
-        # One marker's pose has two mirror solutions, and the edges may settle in the wrong
+        # One small marker's pose is ambiguous (two mirror solutions, and a tilt that swings
+        # the camera by decimetres a few metres away), and the edges may settle near a wrong
         # one with a small covariance: a track starts from a single marker only when ICP on
-        # depth moved or confirmed its pose within the marker's own confidence region.
+        # depth moved or confirmed its pose within the marker's own confidence region, or
+        # when the structure's edges were found along most of their length.
         trusted = bound <= self.config.max_bound95_m and not (
-            reinit and n_markers < MIN_MARKERS_TO_START and "+icp" not in source
+            reinit and n_markers < MIN_MARKERS_TO_START and not confirmed
         )
         if trusted:
             status = "reinitialised" if reinit else "tracked"

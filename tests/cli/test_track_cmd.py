@@ -79,3 +79,15 @@ def test_colour_frames_are_refined_by_the_cad_edges_unless_told_not_to(tmp_path,
     plain = [f["source"] for f in json.loads(without.read_text())["frames"]]
     assert any(source.endswith("+edges") for source in sources)
     assert not any("edges" in source for source in plain)
+
+
+def test_frames_lost_before_the_first_marker_are_tracked_backwards_unless_forward_only(
+    tmp_path, markers_hidden, capsys
+):
+    recording = markers_hidden(frames=2)
+    out = tmp_path / "poses.json"
+    assert main(["track", str(recording), "--out", str(out)]) == 0
+    assert "5 frames: 4 tracked, 1 reinitialised, 0 lost" in capsys.readouterr().out
+    assert main(["track", str(recording), "--out", str(out), "--forward-only"]) == 0
+    assert "5 frames: 2 tracked, 1 reinitialised, 2 lost" in capsys.readouterr().out
+    assert [f["status"] for f in json.loads(out.read_text())["frames"]][:2] == ["lost", "lost"]

@@ -223,3 +223,39 @@ def test_a_second_pass_verifies_what_the_first_could_not(
     assert all(parts[p]["best_pass"] == fused[p].best_pass for p in parts)
     overlays = sorted(p.name for p in (tmp_path / "report" / "overlays").iterdir())
     assert overlays and all(name.endswith(".jpg") for name in overlays)
+
+
+def test_frames_lost_before_the_first_marker_count_once_tracked_backwards(
+    markers_hidden, sample_section
+):
+    hidden = Recording(markers_hidden(frames=2))
+    inspected = {}
+    for backwards in (True, False):
+        inspector = Inspector(
+            sample_section,
+            hidden.camera,
+            OracleDetector(hidden),
+            InspectionConfig(track_backwards=backwards),
+        )
+        live: list = []
+        result = inspector.inspect(
+            hidden, on_frame=lambda record, _, seen=live: seen.append(record)
+        )
+        # What a live view sees does not change: the frames as tracked forwards.
+        assert [r.pose_status for r in live] == [
+            "lost",
+            "lost",
+            "reinitialised",
+            "tracked",
+            "tracked",
+        ]
+        inspected[backwards] = result
+    with_backwards, forward_only = inspected[True].frames, inspected[False].frames
+    assert [r.pose_status for r in with_backwards[:2]] == ["tracked", "tracked"]
+    assert [r.pose_status for r in forward_only[:2]] == ["lost", "lost"]
+    for record in with_backwards[:2]:
+        assert record.matches and record.T_cam_section is not None
+    assert all(not record.matches for record in forward_only[:2])
+    seen = {f.part_id: f.frames_seen for f in inspected[True].findings}
+    seen_forward = {f.part_id: f.frames_seen for f in inspected[False].findings}
+    assert sum(seen.values()) > sum(seen_forward.values())

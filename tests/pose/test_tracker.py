@@ -1,15 +1,17 @@
 from dataclasses import replace
 
+import cv2
 import numpy as np
 import pytest
 
 from arinspect.cad.section import load_section
 from arinspect.errors import ShapeError
 from arinspect.geometry import make_T, pose_error, rotation_from_rotvec
+from arinspect.markers import marker_corners_marker
 from arinspect.pose.covariance import CHI2_6DOF_95, translation_bound95_m
 from arinspect.pose.refine_depth import IcpResult
 from arinspect.pose.track_recording import compare_with_truth, track_recording
-from arinspect.pose.tracker import PoseTracker
+from arinspect.pose.tracker import PoseTracker, TrackerConfig
 from arinspect.recording.bop import Recording
 
 
@@ -80,24 +82,39 @@ def test_markerless_start_from_an_approximate_pose_with_depth(walk):
     )
 
 
-def test_one_marker_starts_a_track_only_when_depth_confirms_it(walk):
-    """One marker has two mirror poses; ICP on depth against the CAD tells them apart."""
+def test_one_marker_starts_a_track_only_when_depth_or_the_structure_confirms_it(walk):
+    """One marker's pose is ambiguous: ICP on depth, or the structure's edges found in most of
+    the image, must confirm it; a marker on a view that shows nothing else is not trusted."""
     recording, section = walk
     truth = recording.T_cam_section(0)
+    image = recording.bgr(0)
     started = 0
     for marker in section.markers:
         one = replace(section, markers=(marker,))
-        with_depth = PoseTracker(one, recording.camera).process(
-            0, recording.bgr(0), recording.depth_m(0)
-        )
+        with_depth = PoseTracker(one, recording.camera).process(0, image, recording.depth_m(0))
         if with_depth.n_markers != 1:
             continue  # not in view
         assert with_depth.status == "reinitialised" and with_depth.source == "markers+icp"
         assert pose_error(with_depth.T_cam_section, truth)[0] < 0.01
-        colour_only = PoseTracker(one, recording.camera).process(0, recording.bgr(0))
-        assert colour_only.status == "lost"
+        colour_only = PoseTracker(one, recording.camera).process(0, image)
+        assert colour_only.status == "reinitialised" and colour_only.source == "markers+edges"
+        assert pose_error(colour_only.T_cam_section, truth)[0] < colour_only.bound95_m
+        strict = TrackerConfig(single_marker_min_edge_inliers=0.95)
+        assert PoseTracker(one, recording.camera, strict).process(0, image).status == "lost"
+        bare = _only_marker_visible(image, recording.camera, truth, marker)
+        assert PoseTracker(one, recording.camera).process(0, bare).status == "lost"
         started += 1
     assert started >= 2
+
+
+def _only_marker_visible(image, camera, T_cam_section, marker):
+    """`image` with everything but `marker` (and a margin around it) painted flat grey."""
+    uv, _ = camera.project(
+        T_cam_section @ marker.T_section_marker, marker_corners_marker(marker.size_m * 1.6)
+    )
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillConvexPoly(mask, np.round(uv).astype(np.int32), 1)
+    return np.where(mask[..., None] > 0, image, np.uint8(120))
 
 
 def _icp(T_converged, fitness=0.45, rms_m=0.0075, points=3000):

@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from arinspect.cad.section import load_section
+from arinspect.geometry import pose_error
+from arinspect.pose.backwards import backward_runs
+from arinspect.pose.track_recording import track_recording
+from arinspect.pose.tracker import FrameResult
+from arinspect.recording.bop import Recording
+
+
+def _result(status: str, bound_m: float = 0.005) -> FrameResult:
+    return FrameResult(0, status, np.eye(4), np.nan, None, bound_m, 0.5, "markers", 2, {})
+
+
+def test_runs_of_lost_frames_are_seeded_from_the_trusted_frames_after_them():
+    results = [
+        _result("lost"),
+        _result("lost"),
+        _result("reinitialised"),
+        _result("tracked"),
+        _result("lost"),
+        _result("reinitialised"),
+        _result("tracked", bound_m=0.03),  # beyond the bound: no seed
+        _result("lost"),
+        _result("reinitialised", bound_m=0.03),  # restarted, but not trusted
+        _result("lost"),
+        _result("lost"),  # nothing after it
+    ]
+    runs = backward_runs(results, lambda r: r.status == "lost", max_bound95_m=0.02)
+    assert runs == [([3, 2], [1, 0]), ([5], [4])]
+    assert backward_runs(results[2:4], lambda r: r.status == "lost", 0.02) == []
+
+
+@pytest.mark.parametrize("depth", [True, False], ids=["depth", "colour"])
+def test_frames_before_the_first_marker_are_tracked_backwards(markers_hidden, depth):
+    recording = Recording(markers_hidden(frames=2, depth=depth))
+    section = load_section(recording.section_folder)
+    forward = track_recording(recording, section, recording.camera, backwards=False)
+    assert [r.status for r in forward[:3]] == ["lost", "lost", "reinitialised"]
+    both = track_recording(recording, section, recording.camera)
+    assert [r.status for r in both[:3]] == ["tracked", "tracked", "reinitialised"]
+    for tracked_again, tracked_once in zip(both[2:], forward[2:], strict=True):
+        assert np.allclose(tracked_again.T_cam_section, tracked_once.T_cam_section, atol=1e-9)
+    for result in both[:2]:
+        error = pose_error(result.T_cam_section, recording.T_cam_section(result.im_id))[0]
+        assert error < result.bound95_m
+        assert ("+icp" in result.source) == depth
