@@ -1,6 +1,6 @@
 """Benchmark: the whole inspection on rendered recordings with seeded defects.
 
-Eight sets of six recordings, walk-past and orbit, with and without depth, 640x480
+Ten sets of six recordings, walk-past and orbit, with and without depth, 640x480
 (f = 600 px, sensor noise, motion blur); each has 2-6 removed and 2-6 moved parts (moves
 of 3-15 cm along the mounting surface or the pipe) chosen among the parts its trajectory
 shows well. The ``tuning`` set (the sample section and generated sections 90001-90002) is
@@ -11,7 +11,9 @@ a few rules were chosen since seeing their failures (docs/inspection.md); the ``
 failures have been looked at since; the ``unseen`` set (90012-90014) was added that night,
 after the last change, and scored once, and its failures looked at since. The ``fresh-1``
 to ``fresh-3`` sets (90015-90023) were added on 2026-12-01 and first scored before that
-day's changes to how moves are found (docs/inspection.md gives both). Runs `arinspect
+day's changes to how moves are found (docs/inspection.md gives both); ``fresh-4`` and
+``fresh-5`` (90024-90029) were added later that day, after the pose changes (a track from
+one marker confirmed by the edges, backward tracking), and scored once. Runs `arinspect
 inspect`'s pipeline with the bundled detector (or ``--model``) and prints, per set and over
 all:
 - missing: recall and precision; misplaced: recall (moves >= 3 cm) and precision, and the
@@ -59,6 +61,8 @@ CASE_SETS = {  # name: (seed of recording k = base + k, sections; None = the bun
     "fresh-1": (2100, (90015, 90016, 90017)),
     "fresh-2": (2500, (90018, 90019, 90020)),
     "fresh-3": (2900, (90021, 90022, 90023)),
+    "fresh-4": (3300, (90024, 90025, 90026)),
+    "fresh-5": (3700, (90027, 90028, 90029)),
 }
 
 
