@@ -45,7 +45,7 @@ from arinspect.inspection.fusion import (
 from arinspect.inspection.matching import Match, box_centre, match_frame
 from arinspect.inspection.offset_refine import LookImage, OffsetRefineConfig, refine_offset
 from arinspect.inspection.unexpected import UnexpectedCollector, UnexpectedObject
-from arinspect.pose.backwards import track_backwards
+from arinspect.pose.backwards import FrameMotion, is_lost, track_backwards
 from arinspect.pose.refine_edges import gradient_pyramid
 from arinspect.pose.track_recording import recording_motion
 from arinspect.pose.tracker import FrameResult, PoseTracker, TrackerConfig
@@ -201,7 +201,9 @@ class Inspector:
             progress: Called with (frames done, frames in all) after each frame.
             on_frame: Called after each frame with its record (tracked ``T_cam_section``)
                 and its BGR image, before the next frame is processed (a headset acting
-                live).
+                live). It sees the frame as tracked forwards: a ``lost`` frame's record has
+                no matches yet, and the result may hold another one for it
+                (`InspectionConfig.track_backwards`).
         """
         return self.inspect_passes([recording], progress, on_frame)
 
@@ -346,8 +348,7 @@ class Inspector:
                 progress(k, len(ids))
         if waiting:
             self._evidence_of_lost_frames(
-                pass_index,
-                recording,
+                (pass_index, recording, motion),
                 tracker,
                 poses,
                 waiting,
@@ -360,8 +361,7 @@ class Inspector:
 
     def _evidence_of_lost_frames(
         self,
-        pass_index: int,
-        recording: Recording,
+        pass_: tuple[int, Recording, FrameMotion],
         tracker: PoseTracker,
         poses: list[FrameResult],
         waiting: list[int],
@@ -372,9 +372,12 @@ class Inspector:
     ) -> None:
         """Track the pass's lost frames backwards; gather their evidence with the better pose.
 
-        `waiting` holds the indices (into `poses` and `pass_records`) of the lost frames;
-        their records are replaced.
+        `pass_` is the pass's index, recording and frame motion; `waiting` holds the indices
+        (into `poses` and `pass_records`) of the lost frames, whose records are replaced.
+        Their evidence is gathered after the rest of the pass's, so a part's looks are not
+        in frame order (nothing downstream needs them to be).
         """
+        pass_index, recording, motion = pass_
         ids = recording.frame_ids
 
         def images(index: int) -> tuple[UInt8Image, np.ndarray | None]:
@@ -383,17 +386,17 @@ class Inspector:
             _lap(times, "read", clock)
             return image, depth
 
-        backwards = track_backwards(
-            tracker, poses, recording_motion(recording), images, lambda r: r.status == "lost"
-        )
+        backwards = track_backwards(tracker, poses, motion, images, is_lost)
         for index in waiting:
             pose = backwards.get(index, poses[index])
             if index in backwards:
                 _add_pose_times(times, pose)
-            frame = _FrameInputs(*images(index), pass_records[index].detections, 0.0, 0.0)
-            matches = self._posed_evidence(
-                (pass_index, ids[index]), frame, pose, looks, unexpected, times
-            )
+            matches = []
+            if self._usable(pose):
+                frame = _FrameInputs(*images(index), pass_records[index].detections, 0.0, 0.0)
+                matches = self._posed_evidence(
+                    (pass_index, ids[index]), frame, pose, looks, unexpected, times
+                )
             pass_records[index] = replace(
                 pass_records[index],
                 pose_status=pose.status,
@@ -401,6 +404,13 @@ class Inspector:
                 T_cam_section=pose.T_cam_section,
                 matches=matches,
             )
+
+    def _usable(self, pose: FrameResult) -> bool:
+        """Whether a frame's pose is good enough for evidence (`LookCriteria.max_pose_bound_m`)."""
+        return (
+            pose.T_cam_section is not None
+            and pose.bound95_m <= self.config.criteria.max_pose_bound_m
+        )
 
     def _posed_evidence(
         self,
@@ -411,8 +421,8 @@ class Inspector:
         unexpected: UnexpectedCollector,
         times: dict[str, float],
     ) -> list[Match]:
-        """A frame's evidence when its pose is good enough (`LookCriteria.max_pose_bound_m`)."""
-        if pose.T_cam_section is None or pose.bound95_m > self.config.criteria.max_pose_bound_m:
+        """A frame's evidence when its pose is good enough (`_usable`)."""
+        if not self._usable(pose):
             return []
         return self._frame_evidence(
             frame_key,

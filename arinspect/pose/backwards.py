@@ -24,6 +24,11 @@ FrameImages = Callable[[int], tuple[UInt8Image, np.ndarray | None]]
 """Index of a frame -> its BGR image and registered depth (metres), if any."""
 
 
+def is_lost(result: FrameResult) -> bool:
+    """Whether the tracker called a frame ``lost`` (what a backward pass tries again)."""
+    return result.status == "lost"
+
+
 def trusted(result: FrameResult, max_bound95_m: float) -> bool:
     """Whether a frame's pose can seed or continue a track (not lost, within the bound)."""
     return result.status != "lost" and result.bound95_m <= max_bound95_m
@@ -75,11 +80,12 @@ def track_backwards(
 
     Args:
         tracker: A tracker of the recording's section and camera (restarted for each run;
-            the forward pass's own will do).
+            the forward pass's own will do). It is left in the state of the last run: restart
+            it before tracking forwards again.
         results: The forward pass, in frame order.
         motion: Timestamp and headset pose of a frame (by index into `results`).
         images: Image and depth of a frame (read only for the frames tracked).
-        needs_pose: Which frames to try (e.g. the ``lost`` ones).
+        needs_pose: Which frames to try (e.g. `is_lost`).
 
     Returns:
         The new results by index into `results`: only trusted ones, so a caller keeps the

@@ -28,7 +28,7 @@ from arinspect.cad.section import Section
 from arinspect.camera import CameraModel
 from arinspect.errors import DataFormatError
 from arinspect.geometry import pose_error
-from arinspect.pose.backwards import FrameMotion, track_backwards
+from arinspect.pose.backwards import FrameMotion, is_lost, track_backwards
 from arinspect.pose.tracker import FrameResult, PoseTracker, TrackerConfig
 from arinspect.recording.bop import Recording
 from arinspect.typed import FloatArray
@@ -82,7 +82,7 @@ def track_recording(
         if progress:
             progress(k, len(ids))
     if backwards:
-        lost = track_backwards(tracker, results, motion, images, _is_lost)
+        lost = track_backwards(tracker, results, motion, images, is_lost)
         results = [lost.get(index, result) for index, result in enumerate(results)]
     return results
 
@@ -101,10 +101,6 @@ def recording_motion(recording: Recording) -> FrameMotion:
         )
 
     return motion
-
-
-def _is_lost(result: FrameResult) -> bool:
-    return result.status == "lost"
 
 
 def _check_frame_size(

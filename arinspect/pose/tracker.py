@@ -134,7 +134,10 @@ class FrameResult:
 
 
 class PoseTracker:
-    """Tracks one camera over the frames of a recording, in order."""
+    """Tracks one camera over the frames of a recording, one after the other.
+
+    In frame order, or in reverse from a trusted frame (`arinspect.pose.backwards`).
+    """
 
     def __init__(
         self,
@@ -163,7 +166,10 @@ class PoseTracker:
         self.restart()
 
     def restart(self) -> None:
-        """Forget the track: the next frame starts afresh, as the first one did."""
+        """Forget the track: the next frame starts afresh.
+
+        From its markers, or from the initial pose given to the constructor.
+        """
         # (timestamp, pose, covariance) of the last good frames
         self._history: list[tuple[float | None, FloatArray, FloatArray | None]] = []
         self._last_headset: FloatArray | None = None
@@ -228,7 +234,7 @@ class PoseTracker:
         timestamp_s: float | None = None,
         T_world_cam: FloatArray | None = None,
     ) -> FrameResult:
-        """Track one frame (call in frame order).
+        """Track one frame (call in frame order, or in reverse after `resume`).
 
         Args:
             im_id: Image id (reported back).

@@ -259,3 +259,4 @@ def test_frames_lost_before_the_first_marker_count_once_tracked_backwards(
     seen = {f.part_id: f.frames_seen for f in inspected[True].findings}
     seen_forward = {f.part_id: f.frames_seen for f in inspected[False].findings}
     assert sum(seen.values()) > sum(seen_forward.values())
+    assert max(seen.values()) <= len(hidden.frame_ids)  # no frame counted twice

@@ -3,7 +3,7 @@ import pytest
 
 from arinspect.cad.section import load_section
 from arinspect.geometry import pose_error
-from arinspect.pose.backwards import backward_runs
+from arinspect.pose.backwards import backward_runs, is_lost
 from arinspect.pose.track_recording import track_recording
 from arinspect.pose.tracker import FrameResult
 from arinspect.recording.bop import Recording
@@ -21,15 +21,16 @@ def test_runs_of_lost_frames_are_seeded_from_the_trusted_frames_after_them():
         _result("tracked"),
         _result("lost"),
         _result("reinitialised"),
-        _result("tracked", bound_m=0.03),  # beyond the bound: no seed
+        _result("reinitialised", bound_m=0.03),  # three markers, beyond the bound: no seed
         _result("lost"),
-        _result("reinitialised", bound_m=0.03),  # restarted, but not trusted
-        _result("lost"),
+        _result("reinitialised", bound_m=0.03),  # no seed: the run before it stays
+        _result("lost", bound_m=0.015),  # within the bound, but lost (one marker alone)
         _result("lost"),  # nothing after it
     ]
-    runs = backward_runs(results, lambda r: r.status == "lost", max_bound95_m=0.02)
+    runs = backward_runs(results, is_lost, max_bound95_m=0.02)
     assert runs == [([3, 2], [1, 0]), ([5], [4])]
-    assert backward_runs(results[2:4], lambda r: r.status == "lost", 0.02) == []
+    assert backward_runs(results[2:4], is_lost, 0.02) == []
+    assert backward_runs([], is_lost, 0.02) == []
 
 
 @pytest.mark.parametrize("depth", [True, False], ids=["depth", "colour"])
