@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from arinspect.cad.section import load_section
-from arinspect.geometry import pose_error
+from arinspect.geometry import make_T, pose_error, rotation_from_rotvec
 from arinspect.pose.backwards import backward_runs, is_lost
 from arinspect.pose.track_recording import track_recording
-from arinspect.pose.tracker import FrameResult
+from arinspect.pose.tracker import FrameResult, PoseTracker
 from arinspect.recording.bop import Recording
 
 
@@ -47,3 +47,22 @@ def test_frames_before_the_first_marker_are_tracked_backwards(markers_hidden, de
         error = pose_error(result.T_cam_section, recording.T_cam_section(result.im_id))[0]
         assert error < result.bound95_m
         assert ("+icp" in result.source) == depth
+
+
+def test_constant_velocity_predicts_backwards_as_forwards(sample_section, fixtures_dir):
+    """Seeded with frames 2 then 1 (timestamps falling), the tracker predicts frame 0."""
+    camera = Recording(fixtures_dir / "walk_depth").camera
+    step = make_T(rotation_from_rotvec([0.0, 0.02, 0.01]), [0.05, -0.02, 0.01])
+    T0 = make_T(np.eye(3), [0.1, 0.2, 3.0])
+    poses = [T0, step @ T0, step @ step @ T0]
+    tracker = PoseTracker(sample_section, camera)
+    covariance = np.eye(6) * 1e-6
+    for index in (2, 1):
+        seed = FrameResult(
+            index, "tracked", poses[index], np.nan, covariance, 0.003, 0.8, "", 3, {}
+        )
+        tracker.resume(seed, timestamp_s=0.2 * index)
+    predicted, _ = tracker._predict(0.0, None)
+    assert pose_error(predicted, T0)[0] < 1e-9
+    irregular, _ = tracker._predict(-0.5, None)  # a step 3.5x as long: no velocity guessed
+    assert np.allclose(irregular, poses[1])
