@@ -348,7 +348,9 @@ class Inspector:
                 progress(k, len(ids))
         if waiting:
             self._evidence_of_lost_frames(
-                (pass_index, recording, motion),
+                pass_index,
+                recording,
+                motion,
                 tracker,
                 poses,
                 waiting,
@@ -361,7 +363,9 @@ class Inspector:
 
     def _evidence_of_lost_frames(
         self,
-        pass_: tuple[int, Recording, FrameMotion],
+        pass_index: int,
+        recording: Recording,
+        motion: FrameMotion,
         tracker: PoseTracker,
         poses: list[FrameResult],
         waiting: list[int],
@@ -372,12 +376,10 @@ class Inspector:
     ) -> None:
         """Track the pass's lost frames backwards; gather their evidence with the better pose.
 
-        `pass_` is the pass's index, recording and frame motion; `waiting` holds the indices
-        (into `poses` and `pass_records`) of the lost frames, whose records are replaced.
-        Their evidence is gathered after the rest of the pass's, so a part's looks are not
-        in frame order (nothing downstream needs them to be).
+        `waiting` holds the indices (into `poses` and `pass_records`) of the lost frames,
+        whose records are replaced. Their evidence is gathered after the rest of the pass's,
+        so a part's looks are not in frame order (nothing downstream needs them to be).
         """
-        pass_index, recording, motion = pass_
         ids = recording.frame_ids
 
         def images(index: int) -> tuple[UInt8Image, np.ndarray | None]:
@@ -392,7 +394,7 @@ class Inspector:
             if index in backwards:
                 _add_pose_times(times, pose)
             matches = []
-            if self._usable(pose):
+            if self._usable(pose):  # read the frame again only when it can give evidence
                 frame = _FrameInputs(*images(index), pass_records[index].detections, 0.0, 0.0)
                 matches = self._posed_evidence(
                     (pass_index, ids[index]), frame, pose, looks, unexpected, times
