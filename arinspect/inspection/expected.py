@@ -207,6 +207,8 @@ class ExpectedViewer:
         self._part_labels = [lab for lab in scene.labels if lab.kind == "part"]
         self._alone_index = self._parts_only.label_by_id()
         self._label_of = scene.label_by_id()
+        self._is_part = np.zeros(len(scene.labels), dtype=bool)
+        self._is_part[[lab.index for lab in self._part_labels]] = True
         self._hulls = part_hulls_section(section)
         self._centres = {
             part.id: transform_points(
@@ -277,6 +279,36 @@ class ExpectedViewer:
         behind, _ = self._without_parts.cast_depth_labels(origins[own], directions[own])
         return PartPixels(grid_rows[own], grid_cols[own], depth[own], behind)
 
+    def moved_part_pixels(
+        self,
+        T_cam_section: FloatArray,
+        part_id: str,
+        offset_m: FloatArray,
+        max_pixels: int = 20000,
+    ) -> PartPixels:
+        """Where a part moved by `offset_m` (section frame, metres) would show, full resolution.
+
+        What depth should see if the part stood there instead of at its drawn place (the
+        offset zero: at its drawn place, cast the same way). The part is cast among the
+        parts alone, moved (rays from the eye moved back by the offset); pixels where
+        another part, at its drawn place, lies in front of it are left out; the section
+        without parts gives the steel that shows through where it is not. Structure in
+        front of the moved part is not removed here: its pixels have the steel in front of
+        the part, which `evidence.depth_shares` does not count as telling.
+        """
+        offset = np.asarray(offset_m, dtype=np.float64)
+        box, in_frame, _ = self._projected_box(part_id, T_cam_section, offset)
+        if in_frame <= 0.0:
+            return PartPixels(np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0))
+        rows, cols, origins, directions = self._box_rays(T_cam_section, box, max_pixels)
+        depth, label = self._parts_only.cast_depth_labels(origins - offset, directions)
+        own = np.flatnonzero(label == self._alone_index[part_id])
+        in_front, front_label = self.scene.cast_depth_labels(origins[own], directions[own])
+        other_part = self._is_part[front_label] & (front_label != self._label_of[part_id])
+        own = own[~(other_part & (in_front < depth[own]))]
+        behind, _ = self._without_parts.cast_depth_labels(origins[own], directions[own])
+        return PartPixels(rows[own], cols[own], depth[own], behind)
+
     def part_centre(self, part_id: str) -> FloatArray:
         """(3,) centre of a part's mesh bounds at its drawn place, section frame, metres."""
         return self._centres[part_id]
@@ -320,11 +352,16 @@ class ExpectedViewer:
         return grid_rows, grid_cols, origins, directions
 
     def _projected_box(
-        self, part_id: str, T_cam_section: FloatArray
+        self, part_id: str, T_cam_section: FloatArray, offset_m: FloatArray | None = None
     ) -> tuple[tuple[float, float, float, float], float, float]:
-        """Projected box of the part's hull (pixel edges), its share inside the frame, depth."""
-        uv, z = self.camera.project(T_cam_section, self._hulls[part_id])
-        centre_z = float(transform_points(T_cam_section, self._centres[part_id][None])[0, 2])
+        """Projected box of the part's hull (pixel edges), its share inside the frame, depth.
+
+        `offset_m`: (3,) the part moved by this, section frame, metres.
+        """
+        shift = np.zeros(3) if offset_m is None else offset_m
+        uv, z = self.camera.project(T_cam_section, self._hulls[part_id] + shift)
+        centre = self._centres[part_id] + shift
+        centre_z = float(transform_points(T_cam_section, centre[None])[0, 2])
         if not (z > 0.05).all():
             return (0.0, 0.0, 0.0, 0.0), 0.0, centre_z
         x0, y0 = uv.min(axis=0) + 0.5

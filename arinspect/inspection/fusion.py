@@ -27,7 +27,8 @@
   clearly more: then they too are of something else (``missing``).
 - The image's edges also put a part back: a ``misplaced`` part that shows clearly more of
   its edges at its drawn place than at its measured offset is ``present``
-  (`at_place_by_edges`, applied once the offset is refined by the edges).
+  (`at_place_by_edges`, applied once the offset is refined by the edges); so is one that
+  depth sees at its drawn place and not at its measured offset (`at_place_by_depth`).
 - ``not_verified``: never seen well enough, or the evidence disagrees (not detected in its
   good looks but detected at its place in partial views); never ``missing``.
 """
@@ -75,6 +76,8 @@ class FusionConfig:
             else (a pipe through a bare hole taken for its sleeve): on the depth recordings
             of the inspection benchmark every part in its place had a median share at its
             depth of 0.6 or more, every removed one 0.1 or less.
+        depth_min_looks: Fewest good looks with depth at both places for depth to put a
+            ``misplaced`` part back at its drawn place (`at_place_by_depth`).
         edge_absent_max: Largest median share of the part's own drawn edges shown by the
             image, over its good looks, that says "not there" ...
         edge_min_looks: ... measured in at least this many good looks. Counting only the
@@ -162,6 +165,7 @@ class FusionConfig:
     depth_present_min: float = 0.5
     depth_absent_max: float = 0.1
     depth_through_min: float = 0.8
+    depth_min_looks: int = 3
     edge_absent_max: float = 0.15
     edge_overrule_max: float = 0.08
     edge_absent_max_by_class: Mapping[str, float] = field(
@@ -952,16 +956,61 @@ def at_place_by_edges(
     """
     if finding.status != "misplaced" or not edges_confirm_place(at_place, where_moved, config):
         return finding
-    rate = finding.detected_looks / max(finding.good_looks, 1)
     drawn, moved = float(np.median(at_place)), float(np.median(where_moved))
+    return _present_after_all(
+        finding,
+        f"at its place by its edges: the image shows {drawn:.0%} of them there against"
+        f" {moved:.0%} where its detections put it",
+        config,
+    )
+
+
+def at_place_by_depth(
+    finding: PartFinding,
+    at_place: Sequence[float],
+    where_moved: Sequence[float],
+    config: FusionConfig,
+) -> PartFinding:
+    """A ``misplaced`` finding that depth puts back at the part's drawn place.
+
+    `at_place` and `where_moved` are, per good look with depth, the share of the part's
+    telling depth pixels that see it (`evidence.depth_shares`) at its drawn place and
+    where its measured offset puts it (`ExpectedViewer.moved_part_pixels`). The part is
+    ``present`` without an offset where, over `FusionConfig.depth_min_looks` such looks or
+    more, the median says it is there (`FusionConfig.depth_present_min`) at its place and
+    not there where it was said to have moved: its detections boxed it beside itself. On
+    the inspection benchmark's depth recordings, tripping brackets in their place boxed
+    47-68 mm off (and so measured by their edges) had medians of 1.0 at their place and
+    0.24-0.44 there; of the moved parts found ``misplaced``, none had 0.5 or more at its
+    place without 0.5 or more there (depth at a move's place sees the part where the move
+    is shorter than the part, as a clamp moved along its pipe).
+    """
+    if (
+        finding.status != "misplaced"
+        or min(len(at_place), len(where_moved)) < config.depth_min_looks
+    ):
+        return finding
+    drawn, moved = float(np.median(at_place)), float(np.median(where_moved))
+    if drawn < config.depth_present_min or moved >= config.depth_present_min:
+        return finding
+    return _present_after_all(
+        finding,
+        f"at its place by depth: {drawn:.0%} of its pixels with depth see it there against"
+        f" {moved:.0%} where its detections put it",
+        config,
+    )
+
+
+def _present_after_all(finding: PartFinding, why: str, config: FusionConfig) -> PartFinding:
+    """`finding` turned ``present``, without an offset, for the reason `why`."""
+    rate = finding.detected_looks / max(finding.good_looks, 1)
     return replace(
         finding,
         status="present",
         offset_m=None,
         offset_sigma_m=math.nan,
         confidence=_presence_confidence(finding.detected_looks, rate, config),
-        reason=f"at its place by its edges: the image shows {drawn:.0%} of them there against"
-        f" {moved:.0%} where its detections put it ({finding.reason})",
+        reason=f"{why} ({finding.reason})",
     )
 
 

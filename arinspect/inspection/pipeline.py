@@ -27,12 +27,19 @@ from arinspect.cad.section import Part, Section
 from arinspect.camera import CameraModel
 from arinspect.detect.runtime import Detection, PartDetector
 from arinspect.inspection.edge_support import EdgeSupportConfig, PartEdgeSupport
-from arinspect.inspection.evidence import FrameKey, LookCriteria, PartLook, frame_looks
+from arinspect.inspection.evidence import (
+    FrameKey,
+    LookCriteria,
+    PartLook,
+    depth_shares,
+    frame_looks,
+)
 from arinspect.inspection.expected import ExpectedViewer, part_hulls_section
 from arinspect.inspection.fusion import (
     FusionConfig,
     PartFinding,
     SupportIfMoved,
+    at_place_by_depth,
     at_place_by_edges,
     common_pose_sigma_m,
     decide_all,
@@ -276,6 +283,15 @@ class Inspector:
                 )
                 for finding in findings
             ]
+
+        def frame_depth(frame: FrameKey) -> np.ndarray | None:
+            pass_index, im_id = frame
+            return recordings[pass_index].depth_m(im_id)
+
+        findings = [
+            self._judged_by_depth(finding, looks.get(finding.part_id, []), frame_depth, poses)
+            for finding in findings
+        ]
         _lap(times, "fuse", clock)
         return InspectionResult(
             self.section,
@@ -502,6 +518,50 @@ class Inspector:
             reason=f"{refined.reason}; the image shows {shown}"
             f" {float(np.median(at_place)):.0%} at its place",
         )
+
+    def _judged_by_depth(
+        self,
+        finding: PartFinding,
+        looks: Sequence[PartLook],
+        frame_depth: Callable[[FrameKey], np.ndarray | None],
+        poses: dict[FrameKey, FloatArray],
+    ) -> PartFinding:
+        """A ``misplaced`` finding judged once more by depth, where the frames have depth.
+
+        In the part's best good looks (their depth read again), the share of its telling
+        depth pixels that see it at its drawn place is compared with the share where its
+        offset puts it, cast the same way (`ExpectedViewer.moved_part_pixels`); depth that
+        sees it at its place and not there puts it back (`at_place_by_depth`). Other
+        findings stand.
+        """
+        if finding.status != "misplaced" or finding.offset_m is None:
+            return finding
+        at_place, where_moved = [], []
+        for look in self._best_good_looks(looks):
+            observed = frame_depth(look.frame)
+            if observed is None:
+                continue
+            seen = [
+                self._depth_seen(finding.part_id, poses[look.frame], observed, offset)
+                for offset in (np.zeros(3), finding.offset_m)
+            ]
+            if None not in seen:
+                at_place.append(seen[0])
+                where_moved.append(seen[1])
+        return at_place_by_depth(finding, at_place, where_moved, self.config.fusion)
+
+    def _depth_seen(
+        self, part_id: str, T_cam_section: FloatArray, observed_m: np.ndarray, offset_m: FloatArray
+    ) -> float | None:
+        """Share of a part's telling depth pixels that see it moved by `offset_m` (metres)."""
+        pixels = self.viewer.moved_part_pixels(T_cam_section, part_id, offset_m)
+        seen, _ = depth_shares(
+            pixels.depth_m,
+            pixels.depth_behind_m,
+            observed_m[pixels.rows, pixels.cols],
+            self.config.criteria.depth_noise_m,
+        )
+        return seen
 
     def _refined(
         self,

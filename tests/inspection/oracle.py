@@ -8,7 +8,9 @@ tested apart from detector errors.
 
 from __future__ import annotations
 
-from arinspect.detect.boxes import part_boxes
+from collections.abc import Mapping
+
+from arinspect.detect.boxes import PartBox, part_boxes
 from arinspect.detect.recipe import recording_labels
 from arinspect.detect.runtime import Detection
 from arinspect.recording.bop import Recording
@@ -17,7 +19,13 @@ from arinspect.recording.bop import Recording
 class OracleDetector:
     """Perfect detections from the label maps of a recording, or of several passes in turn."""
 
-    def __init__(self, *recordings: Recording, min_pixels: int = 30) -> None:
+    def __init__(
+        self,
+        *recordings: Recording,
+        min_pixels: int = 30,
+        shift_px: Mapping[str, tuple[float, float]] | None = None,
+    ) -> None:
+        """`shift_px`: boxes of these parts moved by (dx, dy) pixels (boxed beside themselves)."""
         self.frames = []
         for recording in recordings:
             labels = recording_labels(recording)
@@ -28,9 +36,15 @@ class OracleDetector:
             {lab.class_name for _, _, labels in self.frames for lab in labels if lab.kind == "part"}
         )
         self.model_path = "oracle"
+        self.shift_px = dict(shift_px or {})
 
     def detect(self, image, stage_times_s=None) -> list[Detection]:
         recording, im_id, labels = self.frames[self._next]
         self._next += 1
         boxes = part_boxes(recording.label_map(im_id), labels, self.min_pixels)
-        return [Detection(b.class_name, 0.9, b.box_xyxy_px) for b in boxes]
+        return [Detection(b.class_name, 0.9, self._shifted(b)) for b in boxes]
+
+    def _shifted(self, box: PartBox) -> tuple[float, float, float, float]:
+        dx, dy = self.shift_px.get(box.part_id, (0.0, 0.0))
+        x0, y0, x1, y1 = box.box_xyxy_px
+        return (x0 + dx, y0 + dy, x1 + dx, y1 + dy)

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -84,6 +86,41 @@ def test_a_small_parts_pixels_cast_at_full_resolution_tell_by_depth(fixtures_dir
             assert seen == (0.0, 1.0)
             told.append(part_id)
     assert len(told) >= 4
+
+
+def test_depth_is_cast_where_a_moved_part_would_show(sample_section):
+    """A tripping bracket moved 6 cm off its plate: depth sees it there, not at its place."""
+    camera = default_camera()
+    viewer = ExpectedViewer(SectionScene(sample_section), camera)
+    part = next(p for p in sample_section.parts if p.id == "BKT-F1-B2A")
+    offset = np.array([0.0, 0.06, 0.0])
+    T_moved = part.T_section_part.copy()
+    T_moved[:3, 3] += offset
+    moved = replace(
+        sample_section,
+        parts=tuple(
+            replace(p, T_section_part=T_moved) if p is part else p for p in sample_section.parts
+        ),
+    )
+    centre = viewer.part_centre(part.id)
+    T = look_at_T_cam_world(centre + [-1.0, 1.4, 1.65], centre, [0.0, 0.0, 1.0])
+    seen = {}
+    for name, section in (("in place", sample_section), ("moved", moved)):
+        observed = render(SectionScene(section), camera, T, RenderOptions(supersample=1)).depth_m
+        for where, shift in (("place", np.zeros(3)), ("offset", offset)):
+            pixels = viewer.moved_part_pixels(T, part.id, shift)
+            assert len(pixels.rows) > 1000
+            shares = depth_shares(
+                pixels.depth_m, pixels.depth_behind_m, observed[pixels.rows, pixels.cols], 0.003
+            )
+            seen[name, where] = shares[0]
+    assert seen["in place", "place"] == pytest.approx(1.0, abs=0.02)
+    assert seen["in place", "offset"] < 0.3
+    assert seen["moved", "place"] < 0.3
+    assert seen["moved", "offset"] == pytest.approx(1.0, abs=0.02)
+    assert (
+        len(viewer.moved_part_pixels(T, part.id, np.array([50.0, 0.0, 0.0])).rows) == 0
+    )  # out of view
 
 
 def test_a_part_hidden_behind_another_part_is_not_in_view(sample_section):

@@ -12,6 +12,7 @@ from arinspect.inspection.evidence import PartLook, centre_jacobian
 from arinspect.inspection.fusion import (
     FusionConfig,
     along_mount,
+    at_place_by_depth,
     at_place_by_edges,
     common_pose_sigma_m,
     decide,
@@ -578,6 +579,25 @@ def test_a_move_whose_edges_show_clearly_better_at_the_place_is_no_move():
     assert at_place_by_edges(misplaced, [0.9] * 2, [0.1] * 2, config) == misplaced  # 2 looks
     present = replace(misplaced, status="present")
     assert at_place_by_edges(present, [0.95] * 6, [0.1] * 6, config) == present
+
+
+def test_a_move_depth_sees_at_the_place_and_not_where_it_went_is_no_move():
+    """Tripping brackets in place boxed 5-7 cm off: depth saw them all at their place."""
+    config = FusionConfig()
+    misplaced = decide(PART, "surface", _looks_with_offset(np.array([0.05, 0.0, 0.0]), n=6))
+    assert misplaced.status == "misplaced"
+    placed = at_place_by_depth(misplaced, [1.0, 0.98, 1.0], [0.3, 0.44, 0.24], config)
+    assert placed.status == "present" and placed.offset_m is None
+    assert placed.reason.startswith("at its place by depth: 100% of its pixels with depth")
+    assert "30% where its detections put it (50 ± " in placed.reason
+    assert placed.confidence > 0.9  # detected in all 6 good looks
+    # A move shorter than the part leaves some of it at its place: depth sees it at both.
+    assert at_place_by_depth(misplaced, [0.85] * 6, [0.58] * 6, config) == misplaced
+    # Depth that does not see it at its place either says nothing about the move.
+    assert at_place_by_depth(misplaced, [0.45] * 6, [0.1] * 6, config) == misplaced
+    assert at_place_by_depth(misplaced, [1.0] * 2, [0.2] * 2, config) == misplaced  # 2 looks
+    present = replace(misplaced, status="present")
+    assert at_place_by_depth(present, [1.0] * 6, [0.1] * 6, config) == present
 
 
 def test_detections_of_the_parts_size_away_from_a_place_depth_sees_empty_are_the_part():

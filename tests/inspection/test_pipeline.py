@@ -155,6 +155,26 @@ def test_report_json_and_html(result, recording, tmp_path, defects):
     assert text.count("look from (") == len(suggested)
 
 
+def test_a_part_boxed_beside_itself_that_depth_sees_in_its_place_is_present(
+    recording, sample_section
+):
+    """The bracket BKT-F1-B2A, in its place, boxed 12 px to its left in every frame."""
+    found = {}
+    for depth_looks in (3, 99):  # 99: depth never judges the move
+        config = InspectionConfig(
+            fusion=FusionConfig(pixel_sigma_ratio=0.0, depth_min_looks=depth_looks)
+        )
+        detector = OracleDetector(recording, shift_px={"BKT-F1-B2A": (-12.0, 0.0)})
+        result = Inspector(sample_section, recording.camera, detector, config).inspect(recording)
+        found[depth_looks] = next(f for f in result.findings if f.part_id == "BKT-F1-B2A")
+    boxed_beside = found[99]
+    assert boxed_beside.status == "misplaced", boxed_beside.reason
+    assert 50 < boxed_beside.offset_mm < 90
+    judged = found[3]
+    assert judged.status == "present" and judged.offset_m is None, judged.reason
+    assert judged.reason.startswith("at its place by depth: 100% of its pixels with depth")
+
+
 @pytest.mark.parametrize("read_ahead", [True, False])
 def test_a_corrupt_frame_stops_the_inspection_after_the_frames_before_it(
     recording, sample_section, tmp_path, read_ahead
