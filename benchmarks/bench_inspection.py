@@ -1,6 +1,6 @@
 """Benchmark: the whole inspection on rendered recordings with seeded defects.
 
-Ten sets of six recordings, walk-past and orbit, with and without depth, 640x480
+Twelve sets of six recordings, walk-past and orbit, with and without depth, 640x480
 (f = 600 px, sensor noise, motion blur); each has 2-6 removed and 2-6 moved parts (moves
 of 3-15 cm along the mounting surface or the pipe) chosen among the parts its trajectory
 shows well. The ``tuning`` set (the sample section and generated sections 90001-90002) is
@@ -13,7 +13,9 @@ after the last change, and scored once, and its failures looked at since. The ``
 to ``fresh-3`` sets (90015-90023) were added on 2026-12-01 and first scored before that
 day's changes to how moves are found (docs/inspection.md gives both); ``fresh-4`` and
 ``fresh-5`` (90024-90029) were added later that day, after the pose changes (a track from
-one marker confirmed by the edges, backward tracking), and scored once. Runs `arinspect
+one marker confirmed by the edges, backward tracking), and scored once; ``fresh-6`` and
+``fresh-7`` (90030-90035) were added after depth came to judge moves (a misplaced part that
+depth sees at its place and not where it went is present), and scored once. Runs `arinspect
 inspect`'s pipeline with the bundled detector (or ``--model``) and prints, per set and over
 all:
 - missing: recall and precision; misplaced: recall (moves >= 3 cm) and precision, and the
@@ -63,6 +65,8 @@ CASE_SETS = {  # name: (seed of recording k = base + k, sections; None = the bun
     "fresh-3": (2900, (90021, 90022, 90023)),
     "fresh-4": (3300, (90024, 90025, 90026)),
     "fresh-5": (3700, (90027, 90028, 90029)),
+    "fresh-6": (4100, (90030, 90031, 90032)),
+    "fresh-7": (4500, (90033, 90034, 90035)),
 }
 
 
