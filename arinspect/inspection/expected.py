@@ -263,49 +263,39 @@ class ExpectedViewer:
         )
 
     def part_pixels(
-        self, T_cam_section: FloatArray, part: ExpectedPart, max_pixels: int = 40000
-    ) -> PartPixels:
-        """Where `part` (of the view at `T_cam_section`) shows, cast at full resolution.
-
-        For small parts the reduced-resolution view has too few pixels to tell by depth
-        whether they are there (a collar plate's slot gap); only the part's projected box
-        is cast, at most `max_pixels` of it (evenly subsampled beyond).
-        """
-        grid_rows, grid_cols, origins, directions = self._box_rays(
-            T_cam_section, part.box_xyxy_px, max_pixels
-        )
-        depth, label = self.scene.cast_depth_labels(origins, directions)
-        own = label == self._label_of[part.part_id]
-        behind, _ = self._without_parts.cast_depth_labels(origins[own], directions[own])
-        return PartPixels(grid_rows[own], grid_cols[own], depth[own], behind)
-
-    def moved_part_pixels(
         self,
         T_cam_section: FloatArray,
         part_id: str,
-        offset_m: FloatArray,
-        max_pixels: int = 20000,
+        offset_m: FloatArray | None = None,
+        max_pixels: int = 40000,
     ) -> PartPixels:
-        """Where a part moved by `offset_m` (section frame, metres) would show, full resolution.
+        """Where a part shows at `T_cam_section`, cast at full resolution, or would if moved.
 
-        What depth should see if the part stood there instead of at its drawn place (the
-        offset zero: at its drawn place, cast the same way). The part is cast among the
-        parts alone, moved (rays from the eye moved back by the offset); pixels where
-        another part, at its drawn place, lies in front of it are left out; the section
-        without parts gives the steel that shows through where it is not. Structure in
-        front of the moved part is not removed here: its pixels have the steel in front of
-        the part, which `evidence.depth_shares` does not count as telling.
+        For small parts the reduced-resolution view has too few pixels to tell by depth
+        whether they are there (a collar plate's slot gap); and where a part was measured
+        off its place, depth should see it there if it moved (`offset_m`: (3,) the move,
+        section frame, metres). Only the part's projected box (moved) is cast, at most
+        `max_pixels` of it (evenly subsampled beyond), against the parts alone with the
+        part moved (rays from the eye moved back by the offset: the other parts move
+        with it there), so pixels where another part at its drawn place lies in front of
+        it are then left out; the section without parts gives what shows through the
+        place where the part is not. Structure in front of the part is not left out here:
+        its pixels have steel in front of the part, which `evidence.depth_shares` does not
+        count as telling. (A pixel where the part's own drawn place lies in front of the
+        moved part, with another part between them, is kept: a move along the line of
+        sight that depth cannot measure anyway.)
         """
-        offset = np.asarray(offset_m, dtype=np.float64)
+        offset = np.zeros(3) if offset_m is None else np.asarray(offset_m, dtype=np.float64)
         box, in_frame, _ = self._projected_box(part_id, T_cam_section, offset)
         if in_frame <= 0.0:
             return PartPixels(np.zeros(0, int), np.zeros(0, int), np.zeros(0), np.zeros(0))
         rows, cols, origins, directions = self._box_rays(T_cam_section, box, max_pixels)
         depth, label = self._parts_only.cast_depth_labels(origins - offset, directions)
         own = np.flatnonzero(label == self._alone_index[part_id])
-        in_front, front_label = self.scene.cast_depth_labels(origins[own], directions[own])
-        other_part = self._is_part[front_label] & (front_label != self._label_of[part_id])
-        own = own[~(other_part & (in_front < depth[own]))]
+        if offset.any():
+            in_front, front_label = self.scene.cast_depth_labels(origins[own], directions[own])
+            other_part = self._is_part[front_label] & (front_label != self._label_of[part_id])
+            own = own[~(other_part & (in_front < depth[own]))]
         behind, _ = self._without_parts.cast_depth_labels(origins[own], directions[own])
         return PartPixels(rows[own], cols[own], depth[own], behind)
 

@@ -975,7 +975,7 @@ def at_place_by_depth(
 
     `at_place` and `where_moved` are, per good look with depth, the share of the part's
     telling depth pixels that see it (`evidence.depth_shares`) at its drawn place and
-    where its measured offset puts it (`ExpectedViewer.moved_part_pixels`). The part is
+    where its measured offset puts it (`ExpectedViewer.part_pixels`). The part is
     ``present`` without an offset where, over `FusionConfig.depth_min_looks` such looks or
     more, the median says it is there (`FusionConfig.depth_present_min`) at its place and
     not there where it was said to have moved: its detections boxed it beside itself. On

@@ -78,6 +78,9 @@ class InspectionConfig:
             a present part whose detections suggest a move (`suggests_a_move`).
         offset_refine: How.
         offset_refine_looks: In at most this many of its good looks (the best ones).
+        judge_moves_by_depth: Put a misplaced part back at its place where depth, in the
+            frames that have it, sees it there and not where its offset puts it
+            (`fusion.at_place_by_depth`).
         track_backwards: Track the frames lost before a track (re)started backwards from it
             and judge them with that pose (`arinspect.pose.backwards`), once the pass is
             over (a live view, `on_frame`, still sees each frame as tracked forwards).
@@ -96,6 +99,7 @@ class InspectionConfig:
     refine_offsets: bool = True
     offset_refine: OffsetRefineConfig = field(default_factory=OffsetRefineConfig)
     offset_refine_looks: int = 6
+    judge_moves_by_depth: bool = True
     read_ahead: bool = True
     track_backwards: bool = True
 
@@ -288,10 +292,11 @@ class Inspector:
             pass_index, im_id = frame
             return recordings[pass_index].depth_m(im_id)
 
-        findings = [
-            self._judged_by_depth(finding, looks.get(finding.part_id, []), frame_depth, poses)
-            for finding in findings
-        ]
+        if self.config.judge_moves_by_depth:
+            findings = [
+                self._judged_by_depth(finding, looks.get(finding.part_id, []), frame_depth, poses)
+                for finding in findings
+            ]
         _lap(times, "fuse", clock)
         return InspectionResult(
             self.section,
@@ -528,19 +533,24 @@ class Inspector:
     ) -> PartFinding:
         """A ``misplaced`` finding judged once more by depth, where the frames have depth.
 
-        In the part's best good looks (their depth read again), the share of its telling
+        In the part's best `InspectionConfig.offset_refine_looks` good looks with depth
+        (read again; the passes of an inspection may differ), the share of its telling
         depth pixels that see it at its drawn place is compared with the share where its
-        offset puts it, cast the same way (`ExpectedViewer.moved_part_pixels`); depth that
+        offset puts it, cast the same way (`ExpectedViewer.part_pixels`); depth that
         sees it at its place and not there puts it back (`at_place_by_depth`). Other
         findings stand.
         """
         if finding.status != "misplaced" or finding.offset_m is None:
             return finding
         at_place, where_moved = [], []
-        for look in self._best_good_looks(looks):
+        read = 0
+        for look in self._good_looks_by_worth(looks):
+            if read == self.config.offset_refine_looks:
+                break
             observed = frame_depth(look.frame)
             if observed is None:
                 continue
+            read += 1
             seen = [
                 self._depth_seen(finding.part_id, poses[look.frame], observed, offset)
                 for offset in (np.zeros(3), finding.offset_m)
@@ -554,7 +564,7 @@ class Inspector:
         self, part_id: str, T_cam_section: FloatArray, observed_m: np.ndarray, offset_m: FloatArray
     ) -> float | None:
         """Share of a part's telling depth pixels that see it moved by `offset_m` (metres)."""
-        pixels = self.viewer.moved_part_pixels(T_cam_section, part_id, offset_m)
+        pixels = self.viewer.part_pixels(T_cam_section, part_id, offset_m)
         seen, _ = depth_shares(
             pixels.depth_m,
             pixels.depth_behind_m,
@@ -607,8 +617,12 @@ class Inspector:
 
     def _best_good_looks(self, looks: Sequence[PartLook]) -> list[PartLook]:
         """The `InspectionConfig.offset_refine_looks` good looks of a part worth the most."""
-        good = sorted((look for look in looks if look.good), key=lambda look: -look.weight)
-        return good[: self.config.offset_refine_looks]
+        return self._good_looks_by_worth(looks)[: self.config.offset_refine_looks]
+
+    @staticmethod
+    def _good_looks_by_worth(looks: Sequence[PartLook]) -> list[PartLook]:
+        """A part's good looks, the most worth first (`PartLook.weight`)."""
+        return sorted((look for look in looks if look.good), key=lambda look: -look.weight)
 
     def _frame_evidence(
         self,
@@ -658,7 +672,7 @@ class Inspector:
             depth,
             self.config.criteria,
             edge_support,
-            lambda part_id: self.viewer.part_pixels(T_cam_section, view.parts[part_id]),
+            lambda part_id: self.viewer.part_pixels(T_cam_section, part_id),
             pass_index,
         )
         for part_id, look in frame.items():

@@ -69,7 +69,7 @@ def test_a_small_parts_pixels_cast_at_full_resolution_tell_by_depth(fixtures_dir
             if not part_id.startswith("COL") or part.visible_ratio < 0.5:
                 continue
             assert depth_evidence(view, label[part_id], observed, 0.003) == (None, None)
-            pixels = viewer.part_pixels(T, part)
+            pixels = viewer.part_pixels(T, part_id)
             assert len(pixels.rows) > 300
             shares = depth_shares(
                 pixels.depth_m, pixels.depth_behind_m, observed[pixels.rows, pixels.cols], 0.003
@@ -108,7 +108,7 @@ def test_depth_is_cast_where_a_moved_part_would_show(sample_section):
     for name, section in (("in place", sample_section), ("moved", moved)):
         observed = render(SectionScene(section), camera, T, RenderOptions(supersample=1)).depth_m
         for where, shift in (("place", np.zeros(3)), ("offset", offset)):
-            pixels = viewer.moved_part_pixels(T, part.id, shift)
+            pixels = viewer.part_pixels(T, part.id, shift)
             assert len(pixels.rows) > 1000
             shares = depth_shares(
                 pixels.depth_m, pixels.depth_behind_m, observed[pixels.rows, pixels.cols], 0.003
@@ -118,9 +118,23 @@ def test_depth_is_cast_where_a_moved_part_would_show(sample_section):
     assert seen["in place", "offset"] < 0.3
     assert seen["moved", "place"] < 0.3
     assert seen["moved", "offset"] == pytest.approx(1.0, abs=0.02)
-    assert (
-        len(viewer.moved_part_pixels(T, part.id, np.array([50.0, 0.0, 0.0])).rows) == 0
-    )  # out of view
+    assert len(viewer.part_pixels(T, part.id, np.array([50.0, 0.0, 0.0])).rows) == 0  # out of view
+
+
+def test_a_part_moved_behind_another_part_is_cast_only_where_it_would_show(sample_section):
+    """The bracket BKT-F1-B2A moved to 35 cm behind the valve VLV-P2-1, seen past it."""
+    camera = default_camera()
+    scene = SectionScene(sample_section)
+    viewer = ExpectedViewer(scene, camera)
+    valve = viewer.part_centre("VLV-P2-1")
+    eye = valve + [0.9, -1.2, 1.0]
+    T = look_at_T_cam_world(eye, valve, [0.0, 0.0, 1.0])
+    beyond = valve + 0.35 * (valve - eye) / np.linalg.norm(valve - eye)
+    pixels = viewer.part_pixels(T, "BKT-F1-B2A", beyond - viewer.part_centre("BKT-F1-B2A"))
+    labels = render(scene, camera, T, RenderOptions(supersample=1)).label_map
+    assert len(pixels.rows) > 500  # around the valve
+    seen_there = labels[pixels.rows, pixels.cols]
+    assert not np.any(seen_there == scene.label_by_id()["VLV-P2-1"])
 
 
 def test_a_part_hidden_behind_another_part_is_not_in_view(sample_section):

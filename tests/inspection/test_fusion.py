@@ -596,6 +596,8 @@ def test_a_move_depth_sees_at_the_place_and_not_where_it_went_is_no_move():
     # Depth that does not see it at its place either says nothing about the move.
     assert at_place_by_depth(misplaced, [0.45] * 6, [0.1] * 6, config) == misplaced
     assert at_place_by_depth(misplaced, [1.0] * 2, [0.2] * 2, config) == misplaced  # 2 looks
+    assert at_place_by_depth(misplaced, [0.5] * 3, [0.49] * 3, config).status == "present"
+    assert at_place_by_depth(misplaced, [1.0] * 3, [0.5] * 3, config) == misplaced
     present = replace(misplaced, status="present")
     assert at_place_by_depth(present, [1.0] * 6, [0.1] * 6, config) == present
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -155,24 +156,35 @@ def test_report_json_and_html(result, recording, tmp_path, defects):
     assert text.count("look from (") == len(suggested)
 
 
+@pytest.mark.slow
 def test_a_part_boxed_beside_itself_that_depth_sees_in_its_place_is_present(
-    recording, sample_section
+    recording, orbit, sample_section
 ):
     """The bracket BKT-F1-B2A, in its place, boxed 12 px to its left in every frame."""
+    exact_boxes = FusionConfig(pixel_sigma_ratio=0.0)
     found = {}
-    for depth_looks in (3, 99):  # 99: depth never judges the move
-        config = InspectionConfig(
-            fusion=FusionConfig(pixel_sigma_ratio=0.0, depth_min_looks=depth_looks)
-        )
+    for by_depth in (True, False):
+        config = InspectionConfig(fusion=exact_boxes, judge_moves_by_depth=by_depth)
         detector = OracleDetector(recording, shift_px={"BKT-F1-B2A": (-12.0, 0.0)})
         result = Inspector(sample_section, recording.camera, detector, config).inspect(recording)
-        found[depth_looks] = next(f for f in result.findings if f.part_id == "BKT-F1-B2A")
-    boxed_beside = found[99]
+        found[by_depth] = next(f for f in result.findings if f.part_id == "BKT-F1-B2A")
+    boxed_beside = found[False]
     assert boxed_beside.status == "misplaced", boxed_beside.reason
     assert 50 < boxed_beside.offset_mm < 90
-    judged = found[3]
+    judged = found[True]
     assert judged.status == "present" and judged.offset_m is None, judged.reason
     assert judged.reason.startswith("at its place by depth: 100% of its pixels with depth")
+    # An orbit without depth first: two of the bracket's six best good looks are its, so
+    # 5 looks with depth are found only beyond those six (the walk has 7).
+    shifted = {"BKT-F1-B2A": (-12.0, 0.0)}
+    both = Inspector(
+        sample_section,
+        recording.camera,
+        OracleDetector(orbit, recording, shift_px=shifted),
+        InspectionConfig(fusion=replace(exact_boxes, depth_min_looks=5)),
+    ).inspect_passes([orbit, recording])
+    judged = next(f for f in both.findings if f.part_id == "BKT-F1-B2A")
+    assert judged.status == "present" and judged.reason.startswith("at its place by depth")
 
 
 @pytest.mark.parametrize("read_ahead", [True, False])
