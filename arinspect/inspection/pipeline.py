@@ -15,6 +15,7 @@ waited for them.
 from __future__ import annotations
 
 import functools
+import itertools
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -545,15 +546,13 @@ class Inspector:
         """
         if finding.status != "misplaced" or finding.offset_m is None:
             return finding
+        with_depth = (
+            (look, observed)
+            for look in self._good_looks_by_worth(looks)
+            if (observed := frame_depth(look.frame)) is not None
+        )
         at_place, where_moved = [], []
-        read = 0
-        for look in self._good_looks_by_worth(looks):
-            if read == self.config.offset_refine_looks:
-                break
-            observed = frame_depth(look.frame)
-            if observed is None:
-                continue
-            read += 1
+        for look, observed in itertools.islice(with_depth, self.config.offset_refine_looks):
             seen = [
                 self._depth_seen(finding.part_id, poses[look.frame], observed, offset)
                 for offset in (np.zeros(3), finding.offset_m)
