@@ -4,8 +4,8 @@ Accuracy: mAP@0.5 and mAP@0.5:0.95 per class, and the confusion summary, on walk
 orbit recordings of sections generated with seeds never used in training (640x480,
 f = 600 px, sensor noise, motion blur; parts >= 20 px tall scored).
 Latency per 640x480 frame and per stage (letterbox, inference, decode + NMS), with 1 and
-2 onnxruntime threads, beside a baseline measured in the same run: the same model in a
-session without graph optimisations (onnxruntime's ORT_DISABLE_ALL).
+2 onnxruntime threads, beside a baseline measured in the same run: the float model the
+bundled int8 one was quantised from (``part_detector_float.onnx``), same input, same runtime.
 Run: python benchmarks/bench_detector.py [--repeats N] [--work DIR]
 """
 
@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from pathlib import Path
 
-import onnxruntime as ort
-
+from arinspect.detect.build import FLOAT_MODEL_FILE
 from arinspect.detect.recipe import evaluate_on_recordings, render_held_out
-from arinspect.detect.runtime import PartDetector, letterbox
+from arinspect.detect.runtime import PartDetector
 from arinspect.detect.summary import evaluation_table
 from arinspect.recording.bop import Recording
-from arinspect.resources import DETECTOR_MODEL
+from arinspect.resources import DETECTOR_DIR, DETECTOR_MODEL
 
 
 def stage_latency(detector: PartDetector, frames: list, repeats: int) -> dict[str, float]:
@@ -37,22 +35,6 @@ def stage_latency(detector: PartDetector, frames: list, repeats: int) -> dict[st
     result = {stage: statistics.median(values) for stage, values in samples.items()}
     result["total"] = sum(result.values())
     return result
-
-
-def unoptimised_inference_ms(frames: list, repeats: int, threads: int) -> float:
-    """Median inference time of the same model with graph optimisations off (baseline)."""
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(DETECTOR_MODEL), options, providers=["CPUExecutionProvider"])
-    blobs = [letterbox(image, (384, 512))[0] for image in frames]
-    samples = []
-    for _ in range(repeats):
-        for blob in blobs:
-            start = time.perf_counter()
-            session.run(None, {"image": blob})
-            samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> None:
@@ -83,13 +65,13 @@ def main() -> None:
     frames = [first.bgr(i) for i in first.frame_ids[:10]]
     print("\nlatency per 640x480 frame, median ms (letterbox | inference | decode+NMS | total):")
     for threads in (1, 2):
-        timed = PartDetector(threads=threads)
-        stages = stage_latency(timed, frames, args.repeats)
-        baseline = unoptimised_inference_ms(frames, args.repeats, threads)
+        stages = stage_latency(PartDetector(threads=threads), frames, args.repeats)
+        float_model = PartDetector(DETECTOR_DIR / FLOAT_MODEL_FILE, threads=threads)
+        baseline = stage_latency(float_model, frames, args.repeats)["inference"]
         print(
             f"  {threads} thread(s): {stages['preprocess']:5.1f} | {stages['inference']:5.1f}"
             f" | {stages['postprocess']:5.1f} | {stages['total']:5.1f} ms"
-            f"   baseline (no graph optimisation) inference {baseline:5.1f} ms,"
+            f"   baseline (the float model) inference {baseline:5.1f} ms,"
             f" ratio {stages['inference'] / baseline:.2f}"
         )
     print("  target: total <= 25 ms on one 2-core machine")

@@ -1,8 +1,9 @@
 """``arinspect detector``: make the synthetic dataset, train and export the detector, score it.
 
 ``arinspect detector build`` is the one command that reproduces the bundled model
-(dataset, training, ONNX export, held-out evaluation, model card); it needs the ``train``
-extra. ``evaluate`` needs only onnxruntime.
+(dataset, training, ONNX export, int8 quantisation, held-out evaluation, model card);
+``quantize`` redoes the quantisation from the float model. Both need the ``train`` extra;
+``evaluate`` needs only onnxruntime.
 """
 
 from __future__ import annotations
@@ -59,6 +60,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     rescore.add_argument("--work", type=Path, default=DEFAULT_WORK_DIR, help="scratch folder")
     rescore.set_defaults(func=run_rescore)
 
+    quantize = verbs.add_parser(
+        "quantize",
+        help="quantise the float model in --out to int8 again and rewrite its card (no training)",
+    )
+    quantize.add_argument("--out", type=Path, default=DETECTOR_DIR, help="model folder")
+    quantize.add_argument("--work", type=Path, default=DEFAULT_WORK_DIR, help="scratch folder")
+    quantize.set_defaults(func=run_quantize)
+
     evaluate = verbs.add_parser("evaluate", help="mAP and confusion on held-out recordings")
     evaluate.add_argument(
         "recordings",
@@ -99,6 +108,15 @@ def run_rescore(args: argparse.Namespace) -> int:
 
     card = rescore_detector(args.out, args.work, report=print)
     print(f"card rewritten: {card}")
+    return 0
+
+
+def run_quantize(args: argparse.Namespace) -> int:
+    """Int8 model from the float one in --out, scored, its card rewritten."""
+    from arinspect.detect.build import requantize_detector
+
+    card = requantize_detector(args.out, args.work, report=print)
+    print(f"model quantised, card rewritten: {card}")
     return 0
 
 

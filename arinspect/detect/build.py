@@ -1,8 +1,11 @@
-"""Reproduce the bundled detector: dataset, training, ONNX export, evaluation, model card.
+"""Reproduce the bundled detector: dataset, training, ONNX export, quantisation, evaluation.
 
-Needs the ``train`` extra. The card (``MODEL_CARD.md`` and ``model_card.json`` beside the
-model) records the classes, input size, dataset recipe and seeds, training settings,
-held-out scores, latency and file size.
+Needs the ``train`` extra. The trained net is exported in float at the deployment input
+(`DEPLOY_INPUT_HW`) as ``part_detector_float.onnx`` and quantised to int8
+(`arinspect.detect.quantize`) as ``part_detector.onnx``, the model the runtime loads. The
+card (``MODEL_CARD.md`` and ``model_card.json`` beside the model) records the classes,
+input size, dataset recipe and seeds, training settings, quantisation, held-out scores,
+latency and file size.
 """
 
 from __future__ import annotations
@@ -18,11 +21,16 @@ from pathlib import Path
 from arinspect import __version__
 from arinspect.cad.catalog import load_catalog
 from arinspect.detect.evaluation import Evaluation
+from arinspect.detect.quantize import QuantizationSpec, quantize_detector
 from arinspect.detect.recipe import (
+    CALIBRATION_SECTION_SEEDS,
+    CALIBRATION_STEP,
+    DEPLOY_INPUT_HW,
     FINE_TUNE_CYCLES,
     HELD_OUT_FRAMES,
     HELD_OUT_SECTION_SEEDS,
     TRAIN_SPEC,
+    calibration_frames,
     evaluate_on_recordings,
     render_held_out,
 )
@@ -32,6 +40,7 @@ from arinspect.detect.synthetic import ANNOTATIONS, DatasetSpec, write_dataset
 from arinspect.errors import ConfigError, DataFormatError
 
 MODEL_FILE = "part_detector.onnx"
+FLOAT_MODEL_FILE = "part_detector_float.onnx"
 
 
 def build_detector(
@@ -100,18 +109,18 @@ def build_detector(
         net = train_detector(dataset_dir, classes, stage, report, weights)
         weights = save_checkpoint(net, work_dir / f"detector_stage{number}.pt")
         stage_minutes.append(round((time.perf_counter() - started) / 60, 1))
-    input_hw = (TRAIN_SPEC.image_size_wh[1], TRAIN_SPEC.image_size_wh[0])
     export_onnx(
         net,
-        out_dir / MODEL_FILE,
+        out_dir / FLOAT_MODEL_FILE,
         classes,
-        input_hw,
+        DEPLOY_INPUT_HW,
         {"arinspect_version": __version__, "recipe": "arinspect detector build"},
     )
     card = {
         "model": MODEL_FILE,
+        "float_model": FLOAT_MODEL_FILE,
         "classes": classes,
-        "input_hw": list(input_hw),
+        "input_hw": list(DEPLOY_INPUT_HW),
         "dataset": asdict(TRAIN_SPEC),
         "training": asdict(config),
         "fine_tuning": [asdict(stage) for stage in stages[1:]],
@@ -124,7 +133,23 @@ def build_detector(
             "weights": str(start_weights),
         },
     }
-    return _score_and_write_card(card, out_dir, work_dir, report)
+    return _quantize_score_and_write_card(card, out_dir, work_dir, report)
+
+
+def requantize_detector(
+    model_dir: str | Path, work_dir: str | Path, report: Callable[[str], None] = lambda _: None
+) -> Path:
+    """Quantise the float model in `model_dir` again, score it and rewrite its card.
+
+    For a change of the quantisation (`QuantizationSpec`, the calibration frames), which
+    needs no training; the recipe's fields of the card stay as they are.
+
+    Raises:
+        DataFormatError: `model_dir` has no readable ``model_card.json``.
+    """
+    model_dir = Path(model_dir)
+    card = {"float_model": FLOAT_MODEL_FILE, **_read_card(model_dir)}
+    return _quantize_score_and_write_card(card, model_dir, Path(work_dir), report)
 
 
 def rescore_detector(
@@ -138,12 +163,37 @@ def rescore_detector(
     Raises:
         DataFormatError: `model_dir` has no readable ``model_card.json``.
     """
-    path = Path(model_dir) / "model_card.json"
+    card = _read_card(Path(model_dir))
+    return _score_and_write_card(card, Path(model_dir), Path(work_dir), report)
+
+
+def _read_card(model_dir: Path) -> dict:
+    """The ``model_card.json`` in `model_dir`."""
+    path = model_dir / "model_card.json"
     try:
-        card = json.loads(path.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise DataFormatError(path, f"cannot read the model card ({exc})") from exc
-    return _score_and_write_card(card, Path(model_dir), Path(work_dir), report)
+
+
+def _quantize_score_and_write_card(
+    card: dict, out_dir: Path, work_dir: Path, report: Callable[[str], None]
+) -> Path:
+    """Quantise the card's float model into its model, then score it and write the card."""
+    spec = QuantizationSpec()
+    report("quantising (rendering the calibration recordings first if needed)")
+    frames = calibration_frames(work_dir / "calibration")
+    quantize_detector(out_dir / card["float_model"], out_dir / card["model"], frames, spec)
+    card = {
+        **card,
+        "quantization": {
+            **asdict(spec),
+            "calibration_section_seeds": list(CALIBRATION_SECTION_SEEDS),
+            "calibration_frames": len(frames),
+            "calibration_step": CALIBRATION_STEP,
+        },
+    }
+    return _score_and_write_card(card, out_dir, work_dir, report)
 
 
 def _score_and_write_card(
@@ -162,6 +212,7 @@ def _score_and_write_card(
     frames = len(held_out) * HELD_OUT_FRAMES
     card = {
         **card,
+        "input_hw": list(detector.input_hw),
         "sha256": hashlib.sha256(model_path.read_bytes()).hexdigest(),
         "size_mb": round(model_path.stat().st_size / 1e6, 2),
         "decoding": {"nms_iou": detector.nms_iou, "vote_iou": detector.vote_iou},
@@ -203,6 +254,11 @@ def _card_markdown(card: dict, result: Evaluation) -> str:
         f"{c['epochs']} epochs at lr {c['learning_rate']} (seed {c['seed']})"
         for c in card["fine_tuning"]
     )
+    quantized = card["quantization"]
+    operators = ", ".join(quantized["op_types"])
+    granularity = "channel" if quantized["per_channel"] else "tensor"
+    bits = 7 if quantized["reduce_range"] else 8
+    calibration_seeds = ", ".join(map(str, quantized["calibration_section_seeds"]))
     stage = {k: latency.get(k, float("nan")) for k in ("preprocess", "inference", "postprocess")}
     return f"""# Part detector — model card
 
@@ -216,7 +272,8 @@ renders of the part catalog, run with onnxruntime alone (`arinspect/detect/runti
 
 ## Input and output
 - Input `image`: 1×3×{card["input_hw"][0]}×{card["input_hw"][1]} float32, BGR in [0, 1]; a
-  640×480 frame is scaled by 0.8 exactly, other sizes are letterboxed with grey (114).
+  {card["input_hw"][1]}×{card["input_hw"][0]} frame goes in as it is, other sizes are scaled and
+  letterboxed with grey (114).
 - Output `detections`: 1×M×(4 + {len(card["classes"])}) rows `x0, y0, x1, y1` (input pixels)
   and per-class probabilities; the runtime keeps the best class per row, thresholds, runs
   class-wise NMS (IoU {decoding["nms_iou"]}) and replaces each kept box by the score-weighted
@@ -243,6 +300,15 @@ rescaling ×{scale_lo}–{scale_hi}, flips and colour jitter; AdamW lr {training
 (cosine), weight decay {training["weight_decay"]}; seed {training["seed"]}; IoU-aware class
 targets (BCE at positive cells, focal weight on background), GIoU on boxes; then shorter
 cosine cycles, each from the weights of the one before: {cycles}.
+
+## Quantisation
+int8 (onnxruntime's static quantisation, QDQ): the {operators} operators quantised, weights
+per {granularity} to {bits}-bit signed integers, activations to 8-bit unsigned ones with
+ranges calibrated ({quantized["calibration"]}) on {quantized["calibration_frames"]} frames of
+walk-past and orbit recordings of training sections {calibration_seeds}; the box decoding
+stays in float.
+The float model, `{card["float_model"]}`, lies beside it: `arinspect detector quantize`
+redoes this step from it.
 
 ## Held-out scores
 Sections with seeds {held_out_seeds} (never used in training): a walk-past and an orbit of

@@ -22,15 +22,27 @@ from arinspect.recording.bop import Recording
 from arinspect.recording.synthesize import RecordingSpec, render_recording
 from arinspect.render.renderer import RenderOptions
 from arinspect.render.scene import Label
+from arinspect.typed import UInt8Image
 
 TRAIN_SPEC = DatasetSpec(section_seeds=tuple(range(1000, 1240)), frames_per_section=25, seed=0)
 FINE_TUNE_CYCLES: tuple[tuple[int, float], ...] = ((5, 5e-4),)
 """Training stages after the main one: (epochs, peak learning rate) of shorter cosine
 cycles, each from the weights of the stage before (the loss is still falling when the
 main cycle's rate reaches its floor)."""
+DEPLOY_INPUT_HW = (480, 640)
+"""The bundled model's input, (height, width): the headset's 640x480 frames at full
+resolution. The net is trained on 512x384 renders (f = 480 px) rescaled by 0.6-1.5, so at
+f = 600 px its parts are 1.25x the size of the training renders', inside that range; the
+same weights, in float, scored held-out mAP@0.5 0.890 at 512x384 and 0.912 here
+(docs/detector.md)."""
 HELD_OUT_SECTION_SEEDS = (90001, 90002, 90003, 90004)
 HELD_OUT_FRAMES = 16
 HELD_OUT_OPTIONS = RenderOptions(noise_sigma=3.0, motion_blur_px=3.0)
+CALIBRATION_SECTION_SEEDS = (1000, 1001, 1002)
+"""Sections whose recordings calibrate the int8 quantisation: training sections, so that no
+held-out section informs the model (`arinspect.detect.quantize`)."""
+CALIBRATION_STEP = 2
+"""Every this many frames of the calibration recordings are used (48 frames)."""
 
 
 def render_held_out(
@@ -41,7 +53,23 @@ def render_held_out(
     Returns:
         The recording folders.
     """
-    work_dir = Path(work_dir)
+    return _render_walks_and_orbits(Path(work_dir), seeds)
+
+
+def calibration_frames(work_dir: str | Path) -> list[UInt8Image]:
+    """BGR frames of walk-pasts and orbits of `CALIBRATION_SECTION_SEEDS` (rendered, cached).
+
+    Rendered like the held-out recordings (what inspection feeds the detector).
+    """
+    frames = []
+    for folder in _render_walks_and_orbits(Path(work_dir), CALIBRATION_SECTION_SEEDS):
+        recording = Recording(folder)
+        frames += [recording.bgr(i) for i in recording.frame_ids[::CALIBRATION_STEP]]
+    return frames
+
+
+def _render_walks_and_orbits(work_dir: Path, seeds: Sequence[int]) -> list[Path]:
+    """Generate sections `seeds` and render a walk-past and an orbit of each (cached)."""
     recordings = []
     for seed in seeds:
         section_dir = work_dir / f"section-{seed}"
