@@ -197,16 +197,46 @@ def test_a_dataset_is_reused_only_for_the_recipe_it_was_rendered_from(tmp_path):
     assert not _holds(tmp_path / "elsewhere", TRAIN_SPEC)
 
 
-def test_rescoring_needs_a_readable_card(tmp_path):
-    from arinspect.detect.build import rescore_detector
+@pytest.mark.parametrize("command", ["rescore_detector", "requantize_detector"])
+def test_rescoring_and_requantising_need_a_readable_card(tmp_path, command):
+    from arinspect.detect import build
     from arinspect.errors import DataFormatError
 
+    redo = getattr(build, command)
     with pytest.raises(DataFormatError, match="model_card.json: cannot read the model card"):
-        rescore_detector(tmp_path, tmp_path / "work")
+        redo(tmp_path, tmp_path / "work")
     (tmp_path / "model_card.json").write_text("{broken")
     with pytest.raises(DataFormatError, match="cannot read the model card"):
-        rescore_detector(tmp_path, tmp_path / "work")
+        redo(tmp_path, tmp_path / "work")
     assert not (tmp_path / "work").exists()
+
+
+def test_the_bundled_model_was_quantised_from_the_float_one_as_the_recipe_says():
+    """Change `QuantizationSpec` or the calibration, then run `arinspect detector quantize`."""
+    from dataclasses import asdict
+
+    from arinspect.detect.build import FLOAT_MODEL_FILE
+    from arinspect.detect.quantize import QuantizationSpec
+    from arinspect.detect.recipe import (
+        CALIBRATION_SECTION_SEEDS,
+        CALIBRATION_STEP,
+        DEPLOY_INPUT_HW,
+    )
+    from arinspect.resources import DETECTOR_MODEL
+
+    card = json.loads((DETECTOR_MODEL.parent / "model_card.json").read_text())
+    spec = json.loads(json.dumps(asdict(QuantizationSpec())))
+    assert {k: card["quantization"][k] for k in spec} == spec
+    assert card["quantization"]["calibration_section_seeds"] == list(CALIBRATION_SECTION_SEEDS)
+    assert card["quantization"]["calibration_step"] == CALIBRATION_STEP
+    assert card["float_model"] == FLOAT_MODEL_FILE
+    int8, float_model = (
+        PartDetector(DETECTOR_MODEL),
+        PartDetector(DETECTOR_MODEL.parent / FLOAT_MODEL_FILE),
+    )
+    assert int8.input_hw == float_model.input_hw == DEPLOY_INPUT_HW == tuple(card["input_hw"])
+    assert int8.classes == float_model.classes == card["classes"]
+    assert json.loads(int8.metadata["quantization"])["reduce_range"] == spec["reduce_range"]
 
 
 def test_the_bundled_card_was_scored_with_the_runtimes_decoding():
