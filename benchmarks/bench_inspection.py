@@ -1,6 +1,6 @@
 """Benchmark: the whole inspection on rendered recordings with seeded defects.
 
-Twelve sets of six recordings, walk-past and orbit, with and without depth, 640x480
+Thirteen sets of six recordings, walk-past and orbit, with and without depth, 640x480
 (f = 600 px, sensor noise, motion blur); each has 2-6 removed and 2-6 moved parts (moves
 of 3-15 cm along the mounting surface or the pipe) chosen among the parts its trajectory
 shows well. The ``tuning`` set (the sample section and generated sections 90001-90002) is
@@ -15,7 +15,8 @@ day's changes to how moves are found (docs/inspection.md gives both); ``fresh-4`
 ``fresh-5`` (90024-90029) were added later that day, after the pose changes (a track from
 one marker confirmed by the edges, backward tracking), and scored once; ``fresh-6`` and
 ``fresh-7`` (90030-90035) were added after depth came to judge moves (a misplaced part that
-depth sees at its place and not where it went is present), and scored once. Runs `arinspect
+depth sees at its place and not where it went is present), and scored once; ``fresh-8``
+(90036-90038) after the detector became int8 at full resolution, and scored once. Runs `arinspect
 inspect`'s pipeline with the bundled detector (or ``--model``) and prints, per set and over
 all:
 - missing: recall and precision; misplaced: recall (moves >= 3 cm) and precision, and the
@@ -67,6 +68,7 @@ CASE_SETS = {  # name: (seed of recording k = base + k, sections; None = the bun
     "fresh-5": (3700, (90027, 90028, 90029)),
     "fresh-6": (4100, (90030, 90031, 90032)),
     "fresh-7": (4500, (90033, 90034, 90035)),
+    "fresh-8": (4900, (90036, 90037, 90038)),
 }
 
 
