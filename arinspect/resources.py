@@ -22,3 +22,5 @@ def schema_path(name: str) -> Path:
 
 DETECTOR_DIR = REPO_ROOT / "models" / "detector"
 DETECTOR_MODEL = DETECTOR_DIR / "part_detector.onnx"
+DETECTOR_FLOAT_MODEL = DETECTOR_DIR / "part_detector_float.onnx"
+"""The trained detector in float, which `DETECTOR_MODEL` (int8) is quantised from."""

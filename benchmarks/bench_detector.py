@@ -15,12 +15,11 @@ import argparse
 import statistics
 from pathlib import Path
 
-from arinspect.detect.build import FLOAT_MODEL_FILE
 from arinspect.detect.recipe import evaluate_on_recordings, render_held_out
 from arinspect.detect.runtime import PartDetector
 from arinspect.detect.summary import evaluation_table
 from arinspect.recording.bop import Recording
-from arinspect.resources import DETECTOR_DIR, DETECTOR_MODEL
+from arinspect.resources import DETECTOR_FLOAT_MODEL, DETECTOR_MODEL
 
 
 def stage_latency(detector: PartDetector, frames: list, repeats: int) -> dict[str, float]:
@@ -66,7 +65,7 @@ def main() -> None:
     print("\nlatency per 640x480 frame, median ms (letterbox | inference | decode+NMS | total):")
     for threads in (1, 2):
         stages = stage_latency(PartDetector(threads=threads), frames, args.repeats)
-        float_model = PartDetector(DETECTOR_DIR / FLOAT_MODEL_FILE, threads=threads)
+        float_model = PartDetector(DETECTOR_FLOAT_MODEL, threads=threads)
         baseline = stage_latency(float_model, frames, args.repeats)["inference"]
         print(
             f"  {threads} thread(s): {stages['preprocess']:5.1f} | {stages['inference']:5.1f}"

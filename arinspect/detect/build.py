@@ -38,9 +38,10 @@ from arinspect.detect.runtime import PartDetector
 from arinspect.detect.summary import evaluation_table
 from arinspect.detect.synthetic import ANNOTATIONS, DatasetSpec, write_dataset
 from arinspect.errors import ConfigError, DataFormatError
+from arinspect.resources import DETECTOR_FLOAT_MODEL, DETECTOR_MODEL
 
-MODEL_FILE = "part_detector.onnx"
-FLOAT_MODEL_FILE = "part_detector_float.onnx"
+MODEL_FILE = DETECTOR_MODEL.name
+FLOAT_MODEL_FILE = DETECTOR_FLOAT_MODEL.name
 
 
 def build_detector(
@@ -120,7 +121,6 @@ def build_detector(
         "model": MODEL_FILE,
         "float_model": FLOAT_MODEL_FILE,
         "classes": classes,
-        "input_hw": list(DEPLOY_INPUT_HW),
         "dataset": asdict(TRAIN_SPEC),
         "training": asdict(config),
         "fine_tuning": [asdict(stage) for stage in stages[1:]],

@@ -83,7 +83,8 @@ def quantize_detector(
     )
 
     float_model, out_path = Path(float_model), Path(out_path)
-    input_hw = _input_hw(onnx.load(str(float_model)), float_model)
+    source = onnx.load(str(float_model))
+    input_hw = _input_hw(source, float_model)
     if not calibration_frames:
         raise DataFormatError(float_model, "no calibration frames to quantise it with")
 
@@ -114,7 +115,7 @@ def quantize_detector(
             calibrate_method=CalibrationMethod[spec.calibration],
         )
     quantized = onnx.load(str(out_path))
-    _copy_metadata(onnx.load(str(float_model)), quantized, spec)
+    _copy_metadata(source, quantized, spec)
     onnx.save(quantized, str(out_path))
     return out_path
 
