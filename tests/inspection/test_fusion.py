@@ -16,7 +16,9 @@ from arinspect.inspection.fusion import (
     at_place_by_edges,
     common_pose_sigma_m,
     decide,
+    detections_offset,
     edges_confirm_move,
+    edges_show_it_moved_off_an_empty_place,
     fuse_offset,
     independent_looks,
     judged_by_edges,
@@ -624,3 +626,31 @@ def test_detections_of_the_parts_size_away_from_a_place_depth_sees_empty_are_the
     ]  # fmt: skip
     looks = _with_depth_share([*_with_area_ratio(rough, 0.5), *half_hidden], 0.0)
     assert decide(PART, "surface", looks).status == "missing"
+
+
+def test_where_the_detections_put_a_part_whose_place_was_seen_empty():
+    """Its detections' offset is measured whatever its status; undetected looks add nothing."""
+    moved = [
+        PartLook(**{**vars(look), "pose_sigma_m": 0.02})
+        for look in _looks_with_offset(np.array([0.04, 0.0, 0.0]), n=6)
+    ]
+    missing = decide(PART, "surface", _with_edge_support(moved, 0.03))
+    assert missing.status == "missing" and missing.offset_m is None  # 4 cm: short of sure
+    undetected = [_look(10 + k, detected=False) for k in range(3)]
+    offset, sigma = detections_offset(PART, "surface", [*moved, *undetected], FusionConfig())
+    assert offset == pytest.approx([0.04, 0.0, 0.0], abs=0.002)
+    assert 0.015 < sigma < 0.025  # the rough poses' common error
+    assert detections_offset(PART, "surface", undetected, FusionConfig()) is None
+
+
+def test_a_part_off_an_empty_place_need_show_only_more_than_a_removed_ones_place():
+    """Two brackets moved 4 cm: 3 % and 7 % of their edges at their places, 43 % and 19 %
+    where their edges put them; a removed part's place shows up to 15 %."""
+    config = FusionConfig()
+    shown = edges_show_it_moved_off_an_empty_place
+    assert shown([0.03] * 6, [0.43] * 6, config)
+    assert shown([0.07] * 6, [0.19] * 6, config)
+    assert not edges_confirm_move([0.07] * 6, [0.19] * 6, config)  # not "clearly" there
+    assert not shown([0.03] * 6, [0.12] * 6, config)  # what a removed part's place shows
+    assert not shown([0.3] * 6, [0.25] * 6, config)  # no more than at its place
+    assert not shown([0.03] * 2, [0.43] * 2, config)  # too few looks

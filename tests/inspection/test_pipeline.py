@@ -7,6 +7,7 @@ fusion) from detector errors; the real detector's accuracy is a benchmark's busi
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from dataclasses import replace
 
@@ -15,6 +16,7 @@ import pytest
 
 from arinspect.camera import default_camera
 from arinspect.errors import DataFormatError
+from arinspect.inspection import pipeline
 from arinspect.inspection.expected import ExpectedViewer
 from arinspect.inspection.fusion import FusionConfig
 from arinspect.inspection.pipeline import InspectionConfig, Inspector
@@ -106,6 +108,37 @@ def test_seeded_defects_are_found_and_nothing_else(result, defects):
     assert wrong == []
     assert result.unexpected == []
     assert sum(f.status == "present" for f in result.findings) >= 10
+
+
+def test_a_moved_part_called_missing_though_detected_is_found_by_its_edges(
+    recording, sample_section, defects, monkeypatch
+):
+    """Fusion sees each moved part's place empty and takes its detections for something
+    else (as it does when lagging boxes measure a move short of sure): the pipeline looks
+    for the part by its edges from where its detections put it, and finds the move."""
+    real_decide_all = pipeline.decide_all
+
+    def place_seen_empty(*args):
+        return [
+            replace(f, status="missing", offset_m=None, offset_sigma_m=math.nan, reason="empty")
+            if f.part_id in defects.moved
+            else f
+            for f in real_decide_all(*args)
+        ]
+
+    monkeypatch.setattr(pipeline, "decide_all", place_seen_empty)
+    exact_boxes = InspectionConfig(fusion=FusionConfig(pixel_sigma_ratio=0.0))
+    detector = OracleDetector(recording)
+    result = Inspector(sample_section, recording.camera, detector, exact_boxes).inspect(recording)
+    status = {f.part_id: f for f in result.findings}
+    for part_id, move in defects.moved.items():
+        finding = status[part_id]
+        assert finding.status == "misplaced", finding.reason
+        assert "by its edges" in finding.reason and "at its place" in finding.reason
+        error = np.linalg.norm(finding.offset_m - np.asarray(move))
+        assert error < 0.2 * np.linalg.norm(move), (part_id, finding.offset_m, move)
+    for part_id in defects.removed:  # never detected: nothing to look from
+        assert status[part_id].status == "missing", status[part_id].reason
 
 
 @pytest.mark.slow
