@@ -56,6 +56,7 @@ from arinspect.inspection.matching import Match, box_centre, match_frame
 from arinspect.inspection.offset_refine import LookImage, OffsetRefineConfig, refine_offset
 from arinspect.inspection.unexpected import UnexpectedCollector, UnexpectedObject
 from arinspect.pose.backwards import FrameMotion, is_lost, track_backwards
+from arinspect.pose.marker_detection import MarkerDetection, MarkerDetector
 from arinspect.pose.refine_edges import gradient_pyramid
 from arinspect.pose.track_recording import recording_motion
 from arinspect.pose.tracker import FrameResult, PoseTracker, TrackerConfig
@@ -341,16 +342,19 @@ class Inspector:
         waiting: list[int] = []  # lost frames whose evidence waits for the backward pass
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-detect") as worker:
             read = worker.submit if self.config.read_ahead else _done
-            upcoming = read(self._read_and_detect, recording, ids[0]) if ids else None
+            markers = tracker.detector  # used by the worker alone until the pass is over
+            upcoming = read(self._read_and_detect, recording, ids[0], markers) if ids else None
             for k, im_id in enumerate(ids, start=1):
                 clock = time.perf_counter()
                 frame = upcoming.result()
                 _lap(times, "frame_wait", clock)
                 if k < len(ids):
-                    upcoming = read(self._read_and_detect, recording, ids[k])
-                times["read"] = times.get("read", 0.0) + frame.read_s
-                times["detect"] = times.get("detect", 0.0) + frame.detect_s
-                pose = tracker.process(im_id, frame.image, frame.depth_m, *motion(k - 1))
+                    upcoming = read(self._read_and_detect, recording, ids[k], markers)
+                for stage, seconds in frame.stage_s.items():
+                    times[stage] = times.get(stage, 0.0) + seconds
+                pose = tracker.process(
+                    im_id, frame.image, frame.depth_m, *motion(k - 1), markers=frame.markers
+                )
                 _add_pose_times(times, pose)
                 poses.append(pose)
                 if self.config.track_backwards and pose.status == "lost":
@@ -422,7 +426,7 @@ class Inspector:
                 _add_pose_times(times, pose)
             matches = []
             if self._usable(pose):  # read the frame again only when it can give evidence
-                frame = _FrameInputs(*images(index), pass_records[index].detections, 0.0, 0.0)
+                frame = _FrameInputs(*images(index), pass_records[index].detections, [], {})
                 matches = self._posed_evidence(
                     (pass_index, ids[index]), frame, pose, looks, unexpected, times
                 )
@@ -466,15 +470,30 @@ class Inspector:
             times,
         )
 
-    def _read_and_detect(self, recording: Recording, im_id: int) -> _FrameInputs:
-        """Read a frame and detect its parts (above `InspectionConfig.min_score`)."""
+    def _read_and_detect(
+        self, recording: Recording, im_id: int, markers: MarkerDetector
+    ) -> _FrameInputs:
+        """Read a frame, find its markers and detect its parts (above `min_score`).
+
+        What needs only the image is done here, in the reader thread when reading ahead
+        (`InspectionConfig.read_ahead`): ``read``, ``detect`` and the markers' search,
+        counted as the tracker's ``pose_detect`` stage.
+        """
         clock = time.perf_counter()
         image = recording.bgr(im_id)
         depth = recording.depth_m(im_id)
         read_s = time.perf_counter() - clock
         clock = time.perf_counter()
+        found = markers.detect(image)
+        markers_s = time.perf_counter() - clock
+        clock = time.perf_counter()
         detections = [d for d in self.detector.detect(image) if d.score >= self.config.min_score]
-        return _FrameInputs(image, depth, detections, read_s, time.perf_counter() - clock)
+        stage_s = {
+            "read": read_s,
+            "pose_detect": markers_s,
+            "detect": time.perf_counter() - clock,
+        }
+        return _FrameInputs(image, depth, detections, found, stage_s)
 
     def _judged_by_its_edges(
         self,
@@ -531,9 +550,10 @@ class Inspector:
         Depth or the image's edges saw its place empty, so its detections were taken for
         something else there (`fusion.decide`); but a part moved a few centimetres is
         boxed near its place, its box lagging behind it, while its place is seen empty:
-        on the inspection benchmark (2026-12-02) four moves of 4-10 cm, each detected in
-        every good look, had been ``missing`` so. The candidate is ``misplaced`` at the
-        detections' offset (`detections_offset`), for the edges to confirm or not.
+        on the inspection benchmark (2026-12-02) four moves of 4-9 cm (two brackets, a
+        clamp, a sleeve), each detected in most good looks, had been ``missing`` so. The
+        candidate is ``misplaced`` at the detections' offset (`detections_offset`), for
+        the edges to confirm or not.
         """
         fusion = self.config.fusion
         if finding.status != "missing" or finding.detected_looks < max(
@@ -569,14 +589,16 @@ class Inspector:
         which starts from the detections' offset, "confirmed" ten parts in place on the
         inspection benchmark (docs/inspection.md).
         """
+        good = [look for look in looks if look.good]
+        at_place = [look.edge_support for look in good if look.edge_support is not None]
+        if len(at_place) < self.config.fusion.edge_min_looks:
+            return None  # too few looks measured its edges at its place for either test
         refined = self._refined(candidate, looks, frame_gradient, poses, lagging=True)
         if (
             refined.status != "misplaced"
             or refined.offset_mm > self.config.fusion.max_offset_m * 1000
         ):
             return None
-        good = [look for look in looks if look.good]
-        at_place = [look.edge_support for look in good if look.edge_support is not None]
         there = support_if_moved(part, refined.offset_m, [look.frame for look in good])
         confirms = (
             edges_show_it_moved_off_an_empty_place(at_place, there, self.config.fusion)
@@ -757,13 +779,13 @@ class Inspector:
 
 @dataclass(frozen=True)
 class _FrameInputs:
-    """A frame as read, its detections, and the seconds each took."""
+    """A frame as read, its part detections and markers, and the seconds per stage."""
 
     image: UInt8Image
     depth_m: np.ndarray | None
     detections: list[Detection]
-    read_s: float
-    detect_s: float
+    markers: list[MarkerDetection]
+    stage_s: dict[str, float]
 
 
 def _done(function: Callable[..., _FrameInputs], *args: object) -> Future[_FrameInputs]:

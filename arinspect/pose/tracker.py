@@ -18,6 +18,7 @@ prediction alone; such a pose is still reported, with quality 0).
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -32,7 +33,11 @@ from arinspect.pose.covariance import (
     left_perturbation,
     translation_bound95_m,
 )
-from arinspect.pose.marker_detection import MarkerDetector, MarkerDetectorConfig
+from arinspect.pose.marker_detection import (
+    MarkerDetection,
+    MarkerDetector,
+    MarkerDetectorConfig,
+)
 from arinspect.pose.model_view import StructureModel
 from arinspect.pose.pnp import PnPConfig, PoseEstimate, estimate_pose
 from arinspect.pose.refine_depth import IcpConfig, IcpResult, refine_with_depth
@@ -233,6 +238,8 @@ class PoseTracker:
         depth_m: np.ndarray | None = None,
         timestamp_s: float | None = None,
         T_world_cam: FloatArray | None = None,
+        *,
+        markers: Sequence[MarkerDetection] | None = None,
     ) -> FrameResult:
         """Track one frame (call in frame order, or in reverse after `resume`).
 
@@ -242,6 +249,9 @@ class PoseTracker:
             depth_m: (H, W) registered depth in metres (0 = none), if the camera has depth.
             timestamp_s: Capture time, seconds.
             T_world_cam: The headset's SLAM pose of this frame, if known.
+            markers: The image's markers as `detector` found them, when that was done
+                already (in a reader thread, beside the tracking of the frame before);
+                found here when None. (The ``detect`` stage time is then 0.)
         """
         expected = (self.camera.height, self.camera.width)
         if image.shape[:2] != expected:
@@ -249,7 +259,7 @@ class PoseTracker:
         times: dict[str, float] = {}
         clock = time.perf_counter()
         prediction, predicted_cov = self._predict(timestamp_s, T_world_cam)
-        detections = self.detector.detect(image)
+        detections = self.detector.detect(image) if markers is None else list(markers)
         times["detect"] = time.perf_counter() - clock
         clock = time.perf_counter()
         estimate = estimate_pose(detections, self.markers, self.camera, self.config.pnp, prediction)

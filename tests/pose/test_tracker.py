@@ -57,6 +57,21 @@ def test_a_frame_without_markers_is_lost_not_a_crash(walk):
         tracker.process(1, np.zeros((240, 320, 3), np.uint8))
 
 
+def test_markers_found_beforehand_track_as_markers_found_by_the_tracker(walk):
+    """The inspection finds each frame's markers in its reader thread and passes them in."""
+    recording, section = walk
+    own, given = PoseTracker(section, recording.camera), PoseTracker(section, recording.camera)
+    finder = PoseTracker(section, recording.camera).detector
+    for im_id in recording.frame_ids[:3]:
+        image, depth = recording.bgr(im_id), recording.depth_m(im_id)
+        expected = own.process(im_id, image, depth)
+        result = given.process(im_id, image, depth, markers=finder.detect(image))
+        assert result.status == expected.status and result.n_markers == expected.n_markers > 0
+        np.testing.assert_allclose(result.T_cam_section, expected.T_cam_section, atol=1e-9)
+    # None found beforehand means none there: the frame is not searched again.
+    assert given.process(99, image, depth, markers=[]).n_markers == 0
+
+
 def test_markerless_start_from_an_approximate_pose_with_depth(walk):
     recording, section = walk
     no_markers = replace(section, markers=())
