@@ -1,6 +1,6 @@
 """Benchmark: the whole inspection on rendered recordings with seeded defects.
 
-Thirteen sets of six recordings, walk-past and orbit, with and without depth, 640x480
+Fifteen sets of six recordings, walk-past and orbit, with and without depth, 640x480
 (f = 600 px, sensor noise, motion blur); each has 2-6 removed and 2-6 moved parts (moves
 of 3-15 cm along the mounting surface or the pipe) chosen among the parts its trajectory
 shows well. The ``tuning`` set (the sample section and generated sections 90001-90002) is
@@ -16,9 +16,11 @@ day's changes to how moves are found (docs/inspection.md gives both); ``fresh-4`
 one marker confirmed by the edges, backward tracking), and scored once; ``fresh-6`` and
 ``fresh-7`` (90030-90035) were added after depth came to judge moves (a misplaced part that
 depth sees at its place and not where it went is present), and scored once; ``fresh-8``
-(90036-90038) after the detector became int8 at full resolution, and scored once. Runs `arinspect
-inspect`'s pipeline with the bundled detector (or ``--model``) and prints, per set and over
-all:
+(90036-90038) after the detector became int8 at full resolution, and scored once; ``fresh-9``
+and ``fresh-10`` (90039-90044) after a part detected yet called missing came to be looked
+for by its edges (a rule shaped on failures of fresh-7 and fresh-8), and scored once. Runs
+`arinspect inspect`'s pipeline with the bundled detector (or ``--model``) and prints, per
+set and over all:
 - missing: recall and precision; misplaced: recall (moves >= 3 cm) and precision, and the
   error of the measured offsets (mm);
 - parts called missing that the truth says were never seen well (must be 0);
