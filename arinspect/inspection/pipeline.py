@@ -4,12 +4,12 @@ This is what ``arinspect inspect`` (and the demo) run. Frames are processed in o
 at a time (memory stays flat however long the recording). Several passes over the section
 (a second walk to look at what the first left unverified) can be inspected together: each
 is tracked on its own, and every part is decided on the looks of all of them. Unless
-`InspectionConfig.read_ahead` is off, a worker thread reads each frame and runs the
-detector on it while the main thread tracks the pose of the frame before and gathers its
-evidence (onnxruntime, OpenCV and the image decoders release the GIL, so the two share
-the cores): at most two frames are in memory. Per-stage times are kept for the benchmark:
-``read`` and ``detect`` are the worker's own, ``frame_wait`` what the main thread still
-waited for them.
+`InspectionConfig.read_ahead` is off, a worker thread reads each frame, finds its markers
+and runs the part detector on it while the main thread tracks the pose of the frame before
+and gathers its evidence (onnxruntime, OpenCV and the image decoders release the GIL, so
+the two share the cores): at most two frames are in memory. Per-stage times are kept for
+the benchmark: ``read``, ``pose_detect`` (the markers) and ``detect`` are the worker's
+own, ``frame_wait`` what the main thread still waited for them.
 """
 
 from __future__ import annotations
@@ -88,9 +88,10 @@ class InspectionConfig:
         track_backwards: Track the frames lost before a track (re)started backwards from it
             and judge them with that pose (`arinspect.pose.backwards`), once the pass is
             over (a live view, `on_frame`, still sees each frame as tracked forwards).
-        read_ahead: Read and detect the next frame in a worker thread while the current one
-            is tracked (off: one frame at a time in the calling thread, for processes that
-            already share the cores out, as batch workers do).
+        read_ahead: Read the next frame, find its markers and detect its parts in a worker
+            thread while the current one is tracked (off: one frame at a time in the
+            calling thread, for processes that already share the cores out, as batch
+            workers do).
     """
 
     tracker: TrackerConfig = field(default_factory=TrackerConfig)
