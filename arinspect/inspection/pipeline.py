@@ -427,6 +427,7 @@ class Inspector:
                 _add_pose_times(times, pose)
             matches = []
             if self._usable(pose):  # read the frame again only when it can give evidence
+                # tracked already: its markers and stage times are not needed again
                 frame = _FrameInputs(*images(index), pass_records[index].detections, [], {})
                 matches = self._posed_evidence(
                     (pass_index, ids[index]), frame, pose, looks, unexpected, times

@@ -251,7 +251,7 @@ class PoseTracker:
             T_world_cam: The headset's SLAM pose of this frame, if known.
             markers: The image's markers as `detector` found them, when that was done
                 already (in a reader thread, beside the tracking of the frame before);
-                found here when None. (The ``detect`` stage time is then 0.)
+                found here when None (the ``detect`` stage then times the prediction only).
         """
         expected = (self.camera.height, self.camera.width)
         if image.shape[:2] != expected:
